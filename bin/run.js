@@ -1,0 +1,16 @@
+// Entry point of the kubectl-gw executable (the sh wrapper beside it picks the Node binary).
+import module from 'node:module'
+
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 22 || (major === 22 && minor < 20)) {
+  process.stderr.write(`error: kubectl-gw needs Node.js >= 22.20; this is ${process.version} (install a newer Node, or run from a checkout after 'npm ci')\n`)
+  process.exit(2)
+}
+module.enableCompileCache?.()
+process.stdout.on('error', (error) => {
+  // `kubectl gw ... | head` closes the pipe early: stop quietly, as kubectl does.
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+const {execute} = await import('@oclif/core')
+await execute({dir: import.meta.url})
