@@ -1,0 +1,11 @@
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** The repository root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** ../shared beside the checkout (CI places it there); tests read references from it, never copy them. */
+export const sharedDir = process.env.GW_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared')
+
+/** The built executable (run `npm run build` first; `npm test` does). */
+export const gwBin = path.join(repoRoot, 'bin', 'kubectl-gw')
