@@ -89,8 +89,8 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
   }
 
   /** Writes a typed result in the format asked with -o. */
-  protected print<R>(result: R, view: TableView<R>): void {
-    this.gwContext().io.stdout.write(renderResult(result, this.outputFormat, view))
+  protected async print<R>(result: R, view: TableView<R>): Promise<void> {
+    this.gwContext().io.stdout.write(await renderResult(result, this.outputFormat, view))
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

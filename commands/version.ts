@@ -18,7 +18,7 @@ versions are served.`
       client: {version: this.config.version, node: process.version, platform: `${process.platform}/${process.arch}`},
       clientOnly: this.flags.client,
     })
-    this.print(info, versionView)
+    await this.print(info, versionView)
     return info
   }
 }

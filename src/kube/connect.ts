@@ -1,6 +1,5 @@
 import {HttpKubeClient, type KubeClient} from './client.ts'
-import {loadClusterConnection, type KubeconfigSelection} from './kubeconfig.ts'
-import {HttpsTransport} from './transport.ts'
+import type {KubeconfigSelection} from './kubeconfig.ts'
 
 export interface KubeClientOptions {
   selection: KubeconfigSelection
@@ -9,9 +8,13 @@ export interface KubeClientOptions {
   debug?: (message: string) => void
 }
 
-/** A client whose kubeconfig is read when the first request is made, so `--client` paths never need one. */
+/**
+ * A client whose kubeconfig is read when the first request is made, so `--client` paths never need
+ * one; the kubeconfig parser and the HTTPS stack are loaded only then, keeping start-up small.
+ */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   return new HttpKubeClient(async () => {
+    const [{loadClusterConnection}, {HttpsTransport}] = await Promise.all([import('./kubeconfig.ts'), import('./transport.ts')])
     const connection = loadClusterConnection(options.selection)
     return new HttpsTransport(connection, {requestTimeoutMs: options.requestTimeoutMs, debug: options.debug, env: options.selection.env})
   })

@@ -1,4 +1,3 @@
-import {stringify as toYaml} from 'yaml'
 import {UsageError} from '../errors.ts'
 
 export const outputFormats = ['table', 'wide', 'yaml', 'json'] as const
@@ -21,12 +20,12 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
 }
 
 /** Renders a result to text in the asked format; never mixes a human table into JSON or YAML. */
-export function renderResult<T>(result: T, format: OutputFormat, view: TableView<T>): string {
+export async function renderResult<T>(result: T, format: OutputFormat, view: TableView<T>): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(result, null, 2)}\n`
     case 'yaml':
-      return toYaml(result, {lineWidth: 0})
+      return toYaml(result)
     case 'wide':
       if (!view.hasWide) throw new UsageError('-o wide is not available for this command', {hint: 'use -o table, yaml or json'})
       return joinLines(view.table(result, {wide: true}))
@@ -51,7 +50,14 @@ export function formatTable(headers: string[], rows: (string | number | undefine
   )
 }
 
+/** YAML as kubectl prints it (no line folding); the yaml module loads only when YAML is asked for. */
+export async function toYaml(value: unknown): Promise<string> {
+  const {stringify} = await import('yaml')
+  return stringify(value, {lineWidth: 0})
+}
+
 /** Multi-document YAML for Kubernetes objects, as `kubectl get -o yaml` of several objects would print them. */
-export function objectsToYaml(objects: unknown[]): string {
-  return objects.map((o) => toYaml(o, {lineWidth: 0})).join('---\n')
+export async function objectsToYaml(objects: unknown[]): Promise<string> {
+  const {stringify} = await import('yaml')
+  return objects.map((o) => stringify(o, {lineWidth: 0})).join('---\n')
 }

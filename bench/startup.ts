@@ -1,0 +1,56 @@
+// Start-up of the plugin executable against kubectl in the same run (DESIGN.md target: within 3x).
+// Run: npm run build && node bench/startup.ts [--runs 30]
+import {execFileSync, spawnSync} from 'node:child_process'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const runsFlag = process.argv.indexOf('--runs')
+const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 30
+const gw = path.join(root, 'bin', 'kubectl-gw')
+const kubectl = process.env.KUBECTL ?? '/usr/bin/kubectl'
+
+interface Case {
+  name: string
+  command: string
+  args: string[]
+  env?: Record<string, string>
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+function time(c: Case): number {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(c.command, c.args, {stdio: 'ignore', env: {...process.env, ...c.env}})
+  if (result.status !== 0) throw new Error(`${c.name} exited ${result.status}`)
+  return Number(process.hrtime.bigint() - started) / 1e6
+}
+
+export function measure(cases: Case[], count: number): Map<string, number> {
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+  for (const c of cases) time(c) // warm the page cache and Node's compile cache
+  // Interleave the cases so that machine noise hits them all alike.
+  for (let i = 0; i < count; i++) for (const c of cases) samples.get(c.name)?.push(time(c))
+  return new Map([...samples].map(([name, values]) => [name, median(values)]))
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const cases: Case[] = [
+    {name: 'node -e 0', command: process.execPath, args: ['-e', '0']},
+    {name: 'kubectl version --client', command: kubectl, args: ['version', '--client']},
+    {name: 'kubectl-gw version --client', command: gw, args: ['version', '--client']},
+    {name: 'kubectl-gw --help', command: gw, args: ['--help']},
+    {name: 'kubectl gw version --client', command: kubectl, args: ['gw', 'version', '--client'], env: {PATH: `${path.join(root, 'bin')}:${process.env.PATH}`}},
+  ]
+  const medians = measure(cases, runs)
+  const baseline = medians.get('kubectl version --client') as number
+  const nodeVersion = execFileSync(process.execPath, ['--version']).toString().trim()
+  console.log(`start-up, median of ${runs} interleaved runs (node ${nodeVersion}, ${new Date().toISOString().slice(0, 10)})`)
+  console.log('| command | median ms | vs kubectl version --client |')
+  console.log('|---|---:|---:|')
+  for (const [name, ms] of medians) console.log(`| \`${name}\` | ${ms.toFixed(1)} | ${(ms / baseline).toFixed(2)}x |`)
+}
