@@ -134,13 +134,18 @@ function isGatewayPod(pod: StoredObject, labels: Labels): boolean {
   return labels.istio !== undefined && labels.istio !== 'pilot' && labels.app !== 'istiod'
 }
 
-function hasSidecar(pod: StoredObject, labels: Labels): boolean {
+/** An injected pod, or one the injector would inject: the sandbox plays its sidecar. */
+function hasSidecar(pod: StoredObject, labels: Labels, namespaceLabels: Labels): boolean {
   if (containers(pod).some((c) => c.name === 'istio-proxy')) return true
   const annotations = pod.metadata.annotations ?? {}
-  return annotations['sidecar.istio.io/status'] !== undefined || labels['security.istio.io/tlsMode'] === 'istio'
+  if (annotations['sidecar.istio.io/status'] !== undefined || labels['security.istio.io/tlsMode'] === 'istio') return true
+  const inject = labels['sidecar.istio.io/inject'] ?? annotations['sidecar.istio.io/inject']
+  if (inject === 'false') return false
+  if (namespaceLabels['istio-injection'] === 'disabled') return false
+  return inject === 'true' || namespaceLabels['istio-injection'] === 'enabled' || namespaceLabels['istio.io/rev'] !== undefined
 }
 
-export function toMeshPod(pod: StoredObject): MeshPod {
+export function toMeshPod(pod: StoredObject, namespaceLabels: Labels = {}): MeshPod {
   const labels = labelsOf(pod.metadata.labels)
   const gateway = isGatewayPod(pod, labels)
   return {
@@ -153,7 +158,7 @@ export function toMeshPod(pod: StoredObject): MeshPod {
       arr(c.ports).map(obj).flatMap((p) => (num(p.containerPort) !== undefined ? [{name: str(p.name), containerPort: num(p.containerPort)!}] : [])),
     ),
     isGateway: gateway,
-    hasSidecar: !gateway && hasSidecar(pod, labels),
+    hasSidecar: !gateway && hasSidecar(pod, labels, namespaceLabels),
     object: pod,
   }
 }
@@ -205,7 +210,8 @@ export class MeshWorld {
       this.destinationRules.set(fqdn, list)
     }
     for (const ep of state.list('', 'Endpoints')) this.endpointsObjects.set(`${ep.metadata.namespace}/${ep.metadata.name}`, ep)
-    this.pods = state.list('', 'Pod').map(toMeshPod)
+    const namespaceLabels = new Map(state.list('', 'Namespace').map((n) => [n.metadata.name, labelsOf(n.metadata.labels)]))
+    this.pods = state.list('', 'Pod').map((p) => toMeshPod(p, namespaceLabels.get(p.metadata.namespace ?? 'default')))
     for (const pod of this.pods) {
       const list = this.podsByNamespace.get(pod.namespace) ?? []
       list.push(pod)
@@ -293,7 +299,8 @@ export class MeshWorld {
     const key = `${pod.namespace}/${pod.name}`
     let workload = this.workloadByPod.get(key)
     if (!workload) {
-      workload = this.workloads.find((w) => w.namespace === pod.namespace && selects(w.labels, pod.labels)) ?? {
+      const owner = this.deploymentOwning(pod)
+      workload = (owner && this.workloads.find((w) => w.namespace === pod.namespace && w.name === owner)) ?? this.workloads.find((w) => w.namespace === pod.namespace && selects(w.labels, pod.labels)) ?? {
         name: pod.name,
         namespace: pod.namespace,
         labels: pod.labels,
@@ -302,6 +309,16 @@ export class MeshWorld {
       this.workloadByPod.set(key, workload)
     }
     return workload
+  }
+
+  /** Pod -> ReplicaSet -> Deployment through ownerReferences, as istiod derives the workload name. */
+  private deploymentOwning(pod: MeshPod): string | undefined {
+    const refs = arr(pod.object.metadata.ownerReferences).map(obj)
+    const rs = refs.find((r) => r.kind === 'ReplicaSet')
+    if (!rs || typeof rs.name !== 'string') return undefined
+    const replicaSet = this.state.get('apps', 'ReplicaSet', pod.namespace, rs.name)
+    const owner = arr(replicaSet?.metadata.ownerReferences).map(obj).find((r) => r.kind === 'Deployment')
+    return str(owner?.name) ?? rs.name.replace(/-[a-z0-9]{5,10}$/, '')
   }
 
   /** Ready endpoints of a service port, narrowed by subset labels (EDS: not-ready pods are not sent). */
