@@ -300,7 +300,7 @@ export class MeshWorld {
     let workload = this.workloadByPod.get(key)
     if (!workload) {
       const owner = this.deploymentOwning(pod)
-      workload = (owner && this.workloads.find((w) => w.namespace === pod.namespace && w.name === owner)) ?? this.workloads.find((w) => w.namespace === pod.namespace && selects(w.labels, pod.labels)) ?? {
+      workload = (owner ? this.workloads.find((w) => w.namespace === pod.namespace && w.name === owner) : undefined) ?? this.workloads.find((w) => w.namespace === pod.namespace && selects(w.labels, pod.labels)) ?? {
         name: pod.name,
         namespace: pod.namespace,
         labels: pod.labels,
