@@ -3,7 +3,7 @@ import type {PodHttpRequest, PodHttpResponse} from '../../mesh-contract.ts'
 import type {BuiltCluster} from '../istiod/clusters.ts'
 import {obj} from '../world.ts'
 import {ConfigDumpError, renderConfigDump} from './config-dump.ts'
-import type {SimulatedProxy} from './proxy.ts'
+import {proxySha, type SimulatedProxy} from './proxy.ts'
 
 /**
  * Envoy's admin API (docs/root/operations/admin.rst) on port 15000 of a simulated proxy:
@@ -38,7 +38,7 @@ function uptimeSeconds(proxy: SimulatedProxy, now: Date): number {
 function serverInfo(proxy: SimulatedProxy, now: Date): Json {
   const uptime = `${uptimeSeconds(proxy, now)}s`
   return {
-    version: `0000000000000000000000000000000000000000/${proxy.identity.envoyVersion}-dev/Clean/RELEASE/BoringSSL`,
+    version: `${proxySha}/${proxy.identity.envoyVersion}-dev/Clean/RELEASE/BoringSSL`,
     state: 'LIVE',
     hot_restart_version: 'disabled',
     command_line_options: {

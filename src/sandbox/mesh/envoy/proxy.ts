@@ -57,6 +57,9 @@ function staticCluster(name: string, address: Json): Json {
   return {name, type: 'STATIC', connect_timeout: '0.250s', load_assignment: {cluster_name: name, endpoints: [{lb_endpoints: [{endpoint: {address}}]}]}}
 }
 
+/** The sandbox has no Envoy build; a fixed, obviously synthetic revision stands in for the proxy SHA. */
+export const proxySha = '0000000000000000000000000000000000000000'
+
 export function buildBootstrap(world: MeshWorld, pod: MeshPod, identity: ProxyIdentity, matcher: StatsMatcher): Json {
   const workload = world.workloadOf(pod)
   const ads = {ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3'}
@@ -65,6 +68,7 @@ export function buildBootstrap(world: MeshWorld, pod: MeshPod, identity: ProxyId
       id: nodeId(pod),
       cluster: `${workload.name}.${pod.namespace}`,
       metadata: {
+        ISTIO_PROXY_SHA: proxySha,
         ISTIO_VERSION: identity.istioVersion,
         CLUSTER_ID: 'Kubernetes',
         MESH_ID: 'cluster.local',
@@ -76,6 +80,7 @@ export function buildBootstrap(world: MeshWorld, pod: MeshPod, identity: ProxyId
         SERVICE_ACCOUNT: str(obj(pod.object.spec).serviceAccountName) ?? 'default',
         INSTANCE_IPS: pod.ip ?? '',
         PROXY_CONFIG: {discoveryAddress: 'istiod.istio-system.svc:15012', statusPort: 15020, proxyAdminPort: 15000},
+        metadata: {'build.type': 'RELEASE', 'build.label': identity.istioVersion, 'revision.sha': proxySha, 'revision.status': 'Clean', 'ssl.version': 'BoringSSL'},
       },
       locality: {},
       user_agent_name: 'envoy',
