@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
-import {createSimulatedMesh, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
-import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
+import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
+import {startTestSandbox, type TestSandbox} from '../helpers/sandbox-harness.ts'
 import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
 import {requestSeries, sumRequests} from '../helpers/mesh-probe.ts'
 import {selfSignedCert, tlsSecret} from '../helpers/test-certs.ts'
@@ -16,8 +15,8 @@ const run = promisify(execFile)
 const kubectlBin = '/usr/bin/kubectl'
 
 describe('sandbox mesh through the API server with real kubectl', {skip: !fs.existsSync(kubectlBin) && 'kubectl not installed at /usr/bin/kubectl'}, () => {
+  let harness: TestSandbox
   let dir: string
-  let sandbox: RunningSandbox
   let mesh: SandboxMesh
   let kubeconfig: string
   let gatewayPod: string
@@ -32,25 +31,15 @@ describe('sandbox mesh through the API server with real kubectl', {skip: !fs.exi
   }
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-mesh-'))
-    sandbox = await startSandbox({
-      stateDir: path.join(dir, 'state'),
-      port: 0,
-      world: 'demo',
-      istioVersion: '1.28',
-      // Traffic runs only when the test says so: the timer is never armed.
-      meshFactory: (state) => (mesh = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}})),
-    })
-    kubeconfig = path.join(dir, 'kubeconfig')
-    fs.writeFileSync(kubeconfig, sandboxKubeconfig(sandbox), {mode: 0o600})
+    harness = await startTestSandbox('gw-mesh-')
+    ;({dir, mesh, kubeconfig} = harness)
     const pods = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'istio=ingressgateway', '-o', 'json'))
     gatewayPod = pods.items.map((p: {metadata: {name: string}}) => p.metadata.name).sort()[0]
     assert.ok(gatewayPod, 'the demo world has ingress gateway pods')
   })
 
   after(async () => {
-    await sandbox?.close()
-    if (dir) fs.rmSync(dir, {recursive: true, force: true})
+    await harness?.close()
   })
 
   it('shows the seed 000 listener, virtual host and cluster in config_dump via kubectl get --raw', async () => {

@@ -1,3 +1,4 @@
+import {faultAnnotation, parseFault, type WorkloadFault} from '../fault-annotation.ts'
 import type {ClusterStateView, StoredObject} from '../mesh-contract.ts'
 
 /**
@@ -11,8 +12,6 @@ type Json = Record<string, unknown>
 
 export const istioGroup = 'networking.istio.io'
 export const clusterDomain = 'svc.cluster.local'
-/** Annotation the `sandbox fault` command writes on a Deployment; read by the traffic simulator. */
-export const faultAnnotation = 'sandbox.kubectl-gw.io/fault'
 
 export function obj(value: unknown): Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {}
@@ -79,11 +78,6 @@ export interface Workload {
   fault: WorkloadFault
 }
 
-export interface WorkloadFault {
-  errorRate: number
-  latencyMs: number
-}
-
 export interface MeshPod {
   name: string
   namespace: string
@@ -94,23 +88,6 @@ export interface MeshPod {
   isGateway: boolean
   hasSidecar: boolean
   object: StoredObject
-}
-
-/** `{"errorRate":0.3,"latencyMs":800}`; anything unreadable means "no fault" (the command validates on write). */
-export function parseFault(annotation: string | undefined): WorkloadFault {
-  if (!annotation) return {errorRate: 0, latencyMs: 0}
-  try {
-    const value = obj(JSON.parse(annotation))
-    const errorRate = typeof value.errorRate === 'number' ? Math.min(1, Math.max(0, value.errorRate)) : 0
-    const latencyMs = typeof value.latencyMs === 'number' ? Math.max(0, value.latencyMs) : 0
-    return {errorRate, latencyMs}
-  } catch {
-    return {errorRate: 0, latencyMs: 0}
-  }
-}
-
-export function formatFault(fault: WorkloadFault): string {
-  return JSON.stringify({errorRate: fault.errorRate, latencyMs: fault.latencyMs})
 }
 
 function podReady(pod: StoredObject): boolean {
