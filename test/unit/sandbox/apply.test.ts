@@ -5,7 +5,7 @@ import {fieldSetOf, serverSideApply, trackUpdate, type ManagedFieldsEntry} from 
 const now = '2026-01-01T00:00:00Z'
 const builtin = {builtin: true, hasStatus: true}
 
-function apply(live: Record<string, any> | undefined, applied: Record<string, any>, manager: string, managedFields: ManagedFieldsEntry[], force = false) {
+function apply(live: Record<string, any> | undefined, applied: Record<string, any>, manager: string, managedFields: ManagedFieldsEntry[], force = false): {object: any; managedFields: ManagedFieldsEntry[]} {
   return serverSideApply({live, applied, manager, force, managedFields, apiVersion: 'apps/v1', now, ...builtin})
 }
 
