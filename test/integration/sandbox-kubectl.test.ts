@@ -140,6 +140,25 @@ describe('real kubectl against the sandbox', () => {
     assert.equal((await t.kubectl(['get', 'cm', 'dry'])).code, 1)
   })
 
+  it('accepts kubectl create secret tls / generic / configmap (protobuf bodies), as seed 000 runs them', async () => {
+    const pki = t.sandbox.pki
+    const dir = t.dir
+    const {writeFileSync} = await import('node:fs')
+    writeFileSync(path.join(dir, 'tls.crt'), pki.serverCertPem)
+    writeFileSync(path.join(dir, 'tls.key'), pki.serverKeyPem)
+    const tls = await t.kubectl(['create', '-n', 'istio-system', 'secret', 'tls', 'httpbin-credential', `--key=${path.join(dir, 'tls.key')}`, `--cert=${path.join(dir, 'tls.crt')}`])
+    assert.equal(tls.code, 0, tls.stderr)
+    const generic = await t.kubectl(['create', 'secret', 'generic', 'httpbin-client-ca', `--from-file=ca.crt=${path.join(dir, 'tls.crt')}`])
+    assert.equal(generic.code, 0, generic.stderr)
+    const cm = await t.kubectl(['create', 'configmap', 'settings', '--from-literal=a=b'])
+    assert.equal(cm.code, 0, cm.stderr)
+    const secret = await t.kubectl(['get', 'secret', 'httpbin-credential', '-n', 'istio-system', '-o', 'jsonpath={.type} {.data.tls\\.crt}'])
+    const [type, crt] = secret.stdout.split(' ')
+    assert.equal(type, 'kubernetes.io/tls')
+    assert.equal(Buffer.from(crt!, 'base64').toString(), pki.serverCertPem)
+    assert.equal((await t.kubectl(['get', 'cm', 'settings', '-o', 'jsonpath={.data.a}'])).stdout, 'b')
+  })
+
   it('answers get --raw, and 401 without the token', async () => {
     const raw = await t.kubectl(['get', '--raw', '/apis/networking.istio.io/v1'])
     assert.ok((JSON.parse(raw.stdout) as {resources: {name: string; shortNames?: string[]}[]}).resources.some((r) => r.name === 'virtualservices' && r.shortNames?.includes('vs')))
