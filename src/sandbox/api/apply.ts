@@ -198,8 +198,7 @@ export function serverSideApply(input: ApplyInput): {object: JsonObject; managed
   }
   if (conflicts.length > 0 && !input.force) {
     const causes = conflicts.map((c) => ({reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: fieldPathText(c.path)}))
-    const list = conflicts.map((c) => `- ${fieldPathText(c.path)}`).join('\n')
-    throw new ApiStatusError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: conflict${conflicts.length > 1 ? 's' : ''} with "${conflicts[0]!.manager}":\n${list}`, {causes})
+    throw new ApiStatusError(409, 'Conflict', conflictMessage(conflicts, others), {causes})
   }
   for (const c of conflicts) for (const other of others) if (other.manager === c.manager) removePath(other.fieldsV1, c.path)
   let object = mergeApplied(input.live ?? {}, input.applied, [], input.builtin) as JsonObject
@@ -215,6 +214,18 @@ export function serverSideApply(input: ApplyInput): {object: JsonObject; managed
     {manager: input.manager, operation: 'Apply' as const, apiVersion: input.apiVersion, time: input.now, fieldsType: 'FieldsV1' as const, fieldsV1: appliedSet},
   ]
   return {object, managedFields: sortManagedFields(managedFields)}
+}
+
+/** The apiserver's wording: `conflict with "m" using apps/v1: .spec.replicas`, grouped per manager. */
+function conflictMessage(conflicts: {manager: string; path: string[]}[], managers: ManagedFieldsEntry[]): string {
+  const byManager = new Map<string, string[]>()
+  for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), fieldPathText(c.path)])
+  const parts = [...byManager].map(([manager, paths]) => {
+    const using = managers.find((m) => m.manager === manager)?.apiVersion
+    const who = `"${manager}"${using ? ` using ${using}` : ''}`
+    return paths.length === 1 ? `conflict with ${who}: ${paths[0]}` : `conflicts with ${who}:\n${paths.map((p) => `- ${p}`).join('\n')}`
+  })
+  return `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${parts.join('\n')}`
 }
 
 function pruneEmptyMetadata(object: JsonObject): JsonObject {

@@ -137,7 +137,7 @@ export class ClusterApi {
         ...metadata,
         uid: randomUUID(),
         resourceVersion: '',
-        generation: 1,
+        ...(tracksGeneration(type) ? {generation: 1} : {}),
         creationTimestamp: now,
       },
     }
@@ -240,7 +240,7 @@ export class ClusterApi {
     applyDefaults(next, this, current)
     await this.admit(type, version, next)
     next.apiVersion = storageApiVersion(type)
-    next.metadata.generation = !deepEqual(specOf(next), specOf(current)) ? (generation ?? 0) + 1 : generation
+    if (tracksGeneration(type)) next.metadata.generation = !deepEqual(specOf(next), specOf(current)) ? (generation ?? 0) + 1 : generation
     next.metadata.managedFields =
       managedFields ??
       trackUpdate({
@@ -271,6 +271,11 @@ export class ClusterApi {
     }
     return this.store.remove(type.group, current) ?? current
   }
+}
+
+/** Kinds whose metadata.generation counts spec changes (workloads, policies, custom resources). */
+function tracksGeneration(type: ResourceType): boolean {
+  return !type.builtin || ['Deployment', 'ReplicaSet', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'CustomResourceDefinition'].includes(type.kind)
 }
 
 /** Objects are kept at the preferred version (the versions of a kind share one schema here). */

@@ -14,6 +14,7 @@ import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} fr
 import {ApiStatusError, badRequest, notFound} from './status.ts'
 import {ObjectStore, pageOf} from './store.ts'
 import {toTable} from './table.ts'
+import {decodeKubernetesProtobuf} from './protobuf.ts'
 import {proxyToPod, proxyToService} from './proxy.ts'
 
 export interface ApiServerOptions {
@@ -42,6 +43,10 @@ function sendError(res: ServerResponse, error: ApiStatusError): void {
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8')
+}
+
+async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
@@ -49,10 +54,21 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > maxBodyBytes) throw new ApiStatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728')
     chunks.push(chunk as Buffer)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
+}
+
+/** JSON, YAML, or (for kubectl's typed create commands) Kubernetes protobuf. */
+async function readObject(req: IncomingMessage): Promise<unknown> {
+  const contentType = req.headers['content-type']
+  const body = await readBodyBytes(req)
+  if (contentType?.startsWith('application/vnd.kubernetes.protobuf')) return decodeKubernetesProtobuf(body)
+  return parseBody(body.toString('utf8'), contentType)
 }
 
 function parseBody(text: string, contentType: string | undefined): unknown {
+  if (contentType && !/json|yaml/.test(contentType)) {
+    throw new ApiStatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (not ${contentType})`)
+  }
   try {
     return contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text)
   } catch (error) {
@@ -223,7 +239,7 @@ export class SandboxApiServer {
     if (!name) {
       if (method === 'GET') return this.serveList(req, res, url, target)
       if (method === 'POST') {
-        const body = parseBody(await readBody(req), req.headers['content-type'])
+        const body = await readObject(req)
         const created = await this.api.create(type, version, namespace, body, {...options, fieldManager: manager, subresource: undefined})
         return send(res, 201, present(created))
       }
@@ -241,7 +257,7 @@ export class SandboxApiServer {
         return this.sendObjects(req, res, type, [object], undefined, object)
       }
       case 'PUT': {
-        const body = parseBody(await readBody(req), req.headers['content-type'])
+        const body = await readObject(req)
         const updated = await this.api.update(type, version, namespace, name, body, {...options, fieldManager: manager})
         return send(res, 200, present(updated))
       }
