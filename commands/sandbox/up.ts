@@ -35,6 +35,7 @@ State survives down/up; --reset starts afresh.`
     'istio-version': Flags.string({description: 'Istio release to simulate (decides the served networking.istio.io versions and image tags).', default: '1.28'}),
     'state-dir': stateDirFlag,
     reset: Flags.boolean({description: 'Discard the saved state and build the world afresh.', default: false}),
+    'metrics-port': Flags.integer({description: 'Port on 127.0.0.1 for the simulated mesh\'s Prometheus endpoint (0 = any free port).', default: 0, min: 0, max: 65535}),
   }
 
   async run(): Promise<SandboxStatus & {detached: boolean}> {
@@ -56,6 +57,8 @@ State survives down/up; --reset starts afresh.`
 
   private async runForeground(options: {stateDir: string; kubeconfigOut: string; istioVersion: string}): Promise<SandboxStatus & {detached: boolean}> {
     const {startSandbox, SandboxStateMismatch} = await import('../../src/sandbox/sandbox.ts')
+    const {createSimulatedMesh} = await import('../../src/sandbox/mesh/index.ts')
+    const {startScrapeServer} = await import('../../src/sandbox/mesh/scrape-server.ts')
     const stderr = (text: string) => process.stderr.write(text)
     const startedAt = new Date()
     let sandbox
@@ -66,6 +69,7 @@ State survives down/up; --reset starts afresh.`
         world: this.flags.world as WorldName,
         istioVersion: options.istioVersion,
         reset: this.flags.reset,
+        meshFactory: (state) => createSimulatedMesh(state),
         onError: (error) => stderr(`sandbox: ${(error as Error).message}\n`),
       })
     } catch (error) {
@@ -74,7 +78,16 @@ State survives down/up; --reset starts afresh.`
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--port ${this.flags.port}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
       throw message
     }
-    const runtime = recordRunning(sandbox, {stateDir: options.stateDir, kubeconfigOut: options.kubeconfigOut, startedAt})
+    let scrape
+    try {
+      scrape = await startScrapeServer(sandbox.server.mesh!, {port: this.flags['metrics-port']})
+    } catch (error) {
+      await sandbox.close()
+      process.send?.({error: (error as Error).message})
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--metrics-port ${this.flags['metrics-port']}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
+      throw error
+    }
+    const runtime = recordRunning(sandbox, {stateDir: options.stateDir, kubeconfigOut: options.kubeconfigOut, startedAt, metricsUrl: scrape.url})
     const {port: _port, ...facts} = runtime
     const result = {running: true, ...facts, detached: Boolean(process.send)}
     if (process.send) process.send({ready: true, runtime})
@@ -83,6 +96,7 @@ State survives down/up; --reset starts afresh.`
       process.once('SIGINT', () => resolve())
       process.once('SIGTERM', () => resolve())
     })
+    await scrape.close()
     await sandbox.close()
     clearRuntime(options.stateDir, process.pid)
     if (!process.send) stderr('Sandbox stopped; state saved.\n')

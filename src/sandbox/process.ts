@@ -29,6 +29,8 @@ export interface SandboxRuntime {
   istioVersion: string
   world: string
   startedAt: string
+  /** The simulated mesh's Prometheus endpoint (plain HTTP on 127.0.0.1). */
+  metricsUrl?: string
 }
 
 export interface SandboxStatus {
@@ -41,6 +43,7 @@ export interface SandboxStatus {
   istioVersion?: string
   world?: string
   startedAt?: string
+  metricsUrl?: string
   /** Why it is not running, when a stale pid file was found. */
   note?: string
 }
@@ -71,7 +74,7 @@ export function assertNotRunning(stateDir: string): void {
 }
 
 /** Writes the kubeconfig (0600) and the runtime file of a sandbox that is serving. */
-export function recordRunning(sandbox: RunningSandbox, options: {stateDir: string; kubeconfigOut: string; startedAt: Date}): SandboxRuntime {
+export function recordRunning(sandbox: RunningSandbox, options: {stateDir: string; kubeconfigOut: string; startedAt: Date; metricsUrl?: string}): SandboxRuntime {
   mkdirSync(path.dirname(options.kubeconfigOut), {recursive: true})
   writeFileSync(options.kubeconfigOut, sandboxKubeconfig(sandbox), {mode: 0o600})
   const runtime: SandboxRuntime = {
@@ -84,6 +87,7 @@ export function recordRunning(sandbox: RunningSandbox, options: {stateDir: strin
     istioVersion: sandbox.istioVersion,
     world: sandbox.world,
     startedAt: options.startedAt.toISOString(),
+    ...(options.metricsUrl ? {metricsUrl: options.metricsUrl} : {}),
   }
   writeFileSync(path.join(options.stateDir, runtimeFileName), `${JSON.stringify(runtime, null, 2)}\n`)
   return runtime

@@ -1,4 +1,5 @@
 import type {SandboxStatus} from '../sandbox/process.ts'
+import {scrapeConfig} from '../sandbox/mesh/scrape-server.ts'
 import type {TableView} from './render.ts'
 
 /** `sandbox status`: one line per fact. */
@@ -10,6 +11,7 @@ export const sandboxStatusView: TableView<SandboxStatus> = {
       `Istio: ${status.istioVersion} (world ${status.world}), started ${status.startedAt}`,
       `Kubeconfig: ${status.kubeconfig} (context ${status.context})`,
       `State: ${status.stateDir}`,
+      ...(status.metricsUrl ? [`Metrics: ${status.metricsUrl} (Prometheus text, simulated mesh)`] : []),
     ]
   },
 }
@@ -26,6 +28,9 @@ export const sandboxUpView: TableView<SandboxStatus & {detached: boolean}> = {
     '  kubectl get gateways,virtualservices -A',
     '  kubectl gw version',
     '',
+    ...(status.metricsUrl
+      ? [`Mesh metrics (istio_requests_total, ...) for Prometheus at ${status.metricsUrl}; prometheus.yml:`, ...scrapeConfig(status.metricsUrl).trimEnd().split('\n').map((l) => `  ${l}`), '']
+      : []),
     status.detached ? `Running in the background (pid ${status.pid}); stop it with: kubectl gw sandbox down` : 'Press Ctrl-C to stop it (state is kept for the next `sandbox up`).',
   ],
 }

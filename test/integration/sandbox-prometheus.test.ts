@@ -43,7 +43,7 @@ describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 
     const port = await freePort()
     promUrl = `http://127.0.0.1:${port}`
     const config = path.join(dir, 'prometheus.yml')
-    fs.writeFileSync(config, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n${scrapeConfig(scrape.port, 1)}`)
+    fs.writeFileSync(config, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n${scrapeConfig(scrape.url, 1)}`)
     prometheus = spawn(prometheusBin!, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=1h'], {stdio: ['ignore', 'pipe', 'pipe']})
     prometheus.stderr!.on('data', (chunk) => (promLog += String(chunk)))
   })

@@ -41,14 +41,15 @@ export async function startScrapeServer(mesh: SimulatedMesh, options: {port?: nu
 }
 
 /** The prometheus.yml job `sandbox up` prints for this endpoint. */
-export function scrapeConfig(port: number, intervalSeconds = 5): string {
+export function scrapeConfig(metricsUrl: string, intervalSeconds = 5): string {
+  const url = new URL(metricsUrl)
   return [
     'scrape_configs:',
     '  - job_name: kubectl-gw-sandbox',
     `    scrape_interval: ${intervalSeconds}s`,
-    '    metrics_path: /metrics',
+    `    metrics_path: ${url.pathname}`,
     '    static_configs:',
-    `      - targets: ['127.0.0.1:${port}']`,
+    `      - targets: ['${url.host}']`,
     '',
   ].join('\n')
 }

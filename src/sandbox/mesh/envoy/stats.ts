@@ -133,7 +133,9 @@ export class StatStore {
   }
 
   private envoyName(s: EnvoyStat): string {
-    return s.scope === '' ? s.stat : `${s.scope}.${s.tag}${s.scope === 'listener' ? '' : this.delimiter}.${s.stat}`
+    // Istio adds the delimiter to its HCM stat prefixes and to the alt_stat_name of the clusters it builds, not to bootstrap clusters.
+    const delimited = s.scope === 'http' || (s.scope === 'cluster' && s.tag.includes('|'))
+    return s.scope === '' ? s.stat : `${s.scope}.${s.tag}${delimited ? this.delimiter : ''}.${s.stat}`
   }
 
   private visibleEnvoy(query: StatsQuery): {name: string; stat: EnvoyStat}[] {
