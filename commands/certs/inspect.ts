@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {GwCommand} from '../base-command.ts'
+import {UsageError} from '../../src/errors.ts'
 import {inspectCredentials, type InspectReport} from '../../src/certs/inspect.ts'
 import {parseSelector} from '../../src/certs/placement.ts'
 import {defaultIngressSelector, labelSelectorString} from '../../src/istio/gateway-workload.ts'
@@ -24,12 +25,14 @@ secret, secret in the wrong namespace), 0 otherwise.`
     secret: Args.string({description: 'Secret to inspect; all TLS secrets of the namespace when omitted.'}),
   }
   static override flags = {
-    'all-namespaces': Flags.boolean({char: 'A', description: 'Inspect TLS secrets in all namespaces.', default: false, exclusive: ['namespace']}),
+    'all-namespaces': Flags.boolean({char: 'A', description: 'Inspect TLS secrets in all namespaces.', default: false}),
     selector: Flags.string({description: 'Labels of the gateway pods, to find the default namespace.', default: labelSelectorString(defaultIngressSelector)}),
   }
 
   async run(): Promise<InspectReport> {
     const {flags} = this
+    if (flags['all-namespaces'] && flags.namespace) throw new UsageError('-A/--all-namespaces cannot be combined with -n/--namespace')
+    if (flags['all-namespaces'] && this.args.secret) throw new UsageError('a secret name cannot be combined with -A/--all-namespaces', {hint: 'pass -n NAMESPACE'})
     const selector = parseSelector(flags.selector)
     const report = await inspectCredentials(this.gwContext(), {
       name: this.args.secret,

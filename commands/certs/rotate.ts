@@ -21,8 +21,8 @@ stay valid because the CA is unchanged.`
   }
   static override flags = {
     days: Flags.string({description: 'Validity of the new certificate in days (default: that of the current one).'}),
-    'ca-cert': Flags.string({description: 'PEM file of the CA certificate, for credentials made from CA files.', dependsOn: ['ca-key']}),
-    'ca-key': Flags.string({description: 'PEM file of the CA private key.', dependsOn: ['ca-cert']}),
+    'ca-cert': Flags.string({description: 'PEM file of the CA certificate, for credentials made from CA files.'}),
+    'ca-key': Flags.string({description: 'PEM file of the CA private key.'}),
     'dry-run': Flags.string({description: 'client: issue and report, write nothing; server: send with dryRun.', options: [...dryRunModes], default: 'none'}),
     selector: Flags.string({description: 'Labels of the gateway pods, to find their namespace.', default: labelSelectorString(defaultIngressSelector)}),
   }
@@ -32,6 +32,7 @@ stay valid because the CA is unchanged.`
     validateSecretName(this.args.secret, 'secret name')
     const caCert = flags['ca-cert']
     const caKey = flags['ca-key']
+    if ((caCert === undefined) !== (caKey === undefined)) throw new UsageError('--ca-cert and --ca-key go together: a CA is its certificate and its key')
     const request = {
       name: this.args.secret,
       days: flags.days === undefined ? undefined : parseDays(flags.days),
