@@ -223,7 +223,11 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
     type,
     role,
     managedByKubectlGw: secret.metadata.labels?.[managedByLabel] === managedByValue,
+    // Declared up front (undefined is left out of JSON) so -o json keys come in reading order.
+    certificate: undefined,
     chainLength: 0,
+    keyMatches: undefined,
+    caCertificate: undefined,
     chain: 'no-ca',
     gateways: [],
     findings,
