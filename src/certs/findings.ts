@@ -3,8 +3,8 @@
  * and level as DESIGN.md's catalog; CertificateChainUnverified is inspect's own.
  */
 export const credentialFindingCatalog = {
-  CertificateExpired: {level: 'error', hint: 'renew it: kubectl gw certs rotate SECRET'},
-  CertificateExpiringSoon: {level: 'warning', hint: 'renew it before it expires: kubectl gw certs rotate SECRET'},
+  CertificateExpired: {level: 'error', hint: 'renew it: kubectl gw certs rotate SECRET -n NAMESPACE'},
+  CertificateExpiringSoon: {level: 'warning', hint: 'renew it before it expires: kubectl gw certs rotate SECRET -n NAMESPACE'},
   CertificateHostMismatch: {level: 'error', hint: 'issue a certificate naming every Gateway host: kubectl gw certs create SECRET --host HOST... --overwrite'},
   CertificateKeyMismatch: {level: 'error', hint: 'tls.key must be the key of tls.crt; re-create the secret from a matching pair'},
   MutualTlsMissingCaCert: {level: 'error', hint: 'add ca.crt to the secret or create SECRET-cacert with a cacert key (kubectl gw certs create --mutual)'},

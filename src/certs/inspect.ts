@@ -7,7 +7,7 @@ import {servedIstioApis} from '../istio/api-versions.ts'
 import {findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
 import {credentialFinding, type CredentialFinding} from './findings.ts'
 import {hostCoveredBy} from './hosts.ts'
-import {cacertSecretName, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
+import {cacertSecretName, caSecretAnnotation, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
 
 export const expiringSoonDays = 30
 const dayMs = 86_400_000
@@ -40,7 +40,8 @@ export interface GatewayUse {
   workloadNamespace?: string
 }
 
-export type ChainStatus = 'verified' | 'failed' | 'no-ca'
+/** self-signed: a root (a CA, or a certificate trusted only by pinning); no-ca: nothing to verify against. */
+export type ChainStatus = 'verified' | 'failed' | 'no-ca' | 'self-signed'
 
 export interface InspectedSecret {
   namespace: string
@@ -169,10 +170,16 @@ function chainVerifies(leaf: NodeX509Certificate, intermediates: NodeX509Certifi
   return false
 }
 
-function expiryFindings(what: string, cert: CertificateDetails, now: Date): CredentialFinding[] {
-  if (new Date(cert.notAfter) <= now) return [credentialFinding('CertificateExpired', `${what} expired ${cert.notAfter} (${-cert.daysLeft} days ago)`)]
+/** How to renew: a server certificate is rotated in place; a CA or client certificate is re-issued. */
+function renewHint(secret: {role: CredentialRole; namespace: string; name: string}, leaf: boolean): string {
+  if (leaf && secret.role === 'server') return `renew it from the same CA: kubectl gw certs rotate ${secret.name} -n ${secret.namespace}`
+  return leaf && secret.role === 'client' ? 'issue the client a new certificate from the same CA' : 'issue a new CA and re-issue the certificates it signs (kubectl gw certs create --overwrite)'
+}
+
+function expiryFindings(what: string, cert: CertificateDetails, now: Date, renew: string): CredentialFinding[] {
+  if (new Date(cert.notAfter) <= now) return [credentialFinding('CertificateExpired', `${what} expired ${cert.notAfter} (${-cert.daysLeft} days ago)`, {hint: renew})]
   if (new Date(cert.notBefore) > now) return [credentialFinding('GatewayCredentialInvalid', `${what} is not valid before ${cert.notBefore}`, {hint: 'check the issuing clock; Envoy rejects it until then'})]
-  if (cert.daysLeft < expiringSoonDays) return [credentialFinding('CertificateExpiringSoon', `${what} expires in ${cert.daysLeft} days (${cert.notAfter})`)]
+  if (cert.daysLeft < expiringSoonDays) return [credentialFinding('CertificateExpiringSoon', `${what} expires in ${cert.daysLeft} days (${cert.notAfter})`, {hint: renew})]
   return []
 }
 
@@ -243,7 +250,7 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
     const first = trusted?.[0]
     if (first) {
       result.caCertificate = {...details(first, now), source: caSource.source}
-      findings.push(...expiryFindings(`CA certificate (${caSource.source})`, result.caCertificate, now))
+      findings.push(...expiryFindings(`CA certificate (${caSource.source})`, result.caCertificate, now, renewHint(result, false)))
     } else {
       findings.push(credentialFinding('GatewayCredentialInvalid', `${caSource.source} is not a valid PEM certificate`))
     }
@@ -270,8 +277,10 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
   if (leaf && leafCerts) {
     result.certificate = details(leaf, now)
     result.chainLength = leafCerts.length
-    findings.push(...expiryFindings('certificate', result.certificate, now))
-    if (trusted && trusted.length > 0) {
+    findings.push(...expiryFindings('certificate', result.certificate, now, renewHint(result, role !== 'ca')))
+    if (leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey)) {
+      result.chain = 'self-signed'
+    } else if (trusted && trusted.length > 0) {
       result.chain = chainVerifies(leaf, leafCerts.slice(1), trusted) ? 'verified' : 'failed'
       if (result.chain === 'failed') {
         findings.push(
@@ -292,6 +301,9 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
   }
 
   const sanValues = result.certificate?.sans.map((s) => s.slice(s.indexOf(':') + 1)) ?? []
+  // Re-creating from the recorded CA keeps clients' trust; --mutual keeps the CA for verifying them.
+  const recordedCa = secret.metadata.annotations?.[caSecretAnnotation]
+  const recreateFlags = `${material.caCertificate || companionCa ? ' --mutual' : ''}${recordedCa ? ` --ca-secret ${recordedCa}` : ''}`
   const hasClientCa = Boolean(trusted?.length)
   for (const {reference, wrongNamespace} of referencesTo(secret, name, snapshot)) {
     const use = gatewayUse(reference)
@@ -299,7 +311,11 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
     if (result.certificate) {
       use.uncoveredHosts = reference.hosts.filter((h) => hostCoveredBy(h, sanValues) === false)
       if (use.uncoveredHosts.length > 0) {
-        findings.push(credentialFinding('CertificateHostMismatch', `${gatewayName} serves ${use.uncoveredHosts.join(', ')}, not covered by the certificate's SANs (${result.certificate.sans.join(', ') || 'none'})`))
+        findings.push(
+          credentialFinding('CertificateHostMismatch', `${gatewayName} serves ${use.uncoveredHosts.join(', ')}, not covered by the certificate's SANs (${result.certificate.sans.join(', ') || 'none'})`, {
+            hint: `issue one naming every host: kubectl gw certs create ${name} -n ${namespace} --host ${[...new Set([...sanValues, ...use.uncoveredHosts])].join(' --host ')}${recreateFlags} --overwrite`,
+          }),
+        )
       }
     }
     if (reference.mode === 'MUTUAL' && !hasClientCa && !reference.hasCaCertCredentialName) {

@@ -71,6 +71,8 @@ interface Signer {
   /** Subject key identifier of the CA certificate, reused as the leaves' authority key identifier. */
   keyId: string
   notAfter: Date
+  /** PEM to append to leaves when the CA is an intermediate, so peers can build the chain to its root. */
+  chain: string
 }
 
 function keyGenAlgorithm(keyType: KeyType): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
@@ -143,7 +145,7 @@ async function generateCa(keyType: KeyType, name: string, days: number, now: Dat
     ],
   })
   const issued = describe(cert, await privateKeyPem(webcrypto.subtle, keys.privateKey), [])
-  return {issued, signer: {key: keys.privateKey, algorithm: signingAlgorithm(keys.privateKey), subject: cert.subject, subjectName: cert.subjectName, keyId: ski.keyId, notAfter}}
+  return {issued, signer: {key: keys.privateKey, algorithm: signingAlgorithm(keys.privateKey), subject: cert.subject, subjectName: cert.subjectName, keyId: ski.keyId, notAfter, chain: ''}}
 }
 
 /** Turns a checked CA into something that signs, reusing its SKI so chains build by key id. */
@@ -159,7 +161,8 @@ async function signerOf(ca: CertificateAuthority): Promise<Signer> {
   const cert = new x509.X509Certificate(ca.certificate)
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension)
   const keyId = ski?.keyId ?? (await x509.SubjectKeyIdentifierExtension.create(cert.publicKey)).keyId
-  return {key, algorithm: signingAlgorithm(key), subject: cert.subject, subjectName: cert.subjectName, keyId, notAfter: cert.notAfter}
+  const selfSigned = cert.subject === cert.issuer && (await cert.isSelfSigned())
+  return {key, algorithm: signingAlgorithm(key), subject: cert.subject, subjectName: cert.subjectName, keyId, notAfter: cert.notAfter, chain: selfSigned ? '' : ca.certificate}
 }
 
 interface LeafRequest {
@@ -210,7 +213,8 @@ async function issueLeaf(request: LeafRequest): Promise<IssuedCertificate> {
     signingAlgorithm: signer.algorithm,
     extensions,
   })
-  return describe(cert, await privateKeyPem(webcrypto.subtle, keys.privateKey), sanLabels(hosts, isIP))
+  const issued = describe(cert, await privateKeyPem(webcrypto.subtle, keys.privateKey), sanLabels(hosts, isIP))
+  return {...issued, certificate: issued.certificate + signer.chain}
 }
 
 /**

@@ -132,4 +132,26 @@ describe('certs inspect (fake cluster)', () => {
     assert.equal(second.exitCode, 1)
     assert.match(missing.stderr.text, /secret "absent" not found in namespace "istio-system"/)
   })
+
+  it('a secret of the wrong type without certificate keys is a finding that says what it holds', async () => {
+    const token: KubeObject = {apiVersion: 'v1', kind: 'Secret', metadata: {namespace: 'istio-system', name: 'sa-token'}, type: 'kubernetes.io/service-account-token', data: {token: 'eA=='}}
+    const ctx = fakeContext(new MemoryKube([gatewayPod(), token]), {now})
+    const cmd = await runCommand(CertsInspect, ['sa-token', '-o', 'yaml'], ctx)
+    assert.equal(cmd.exitCode, 1)
+    assert.match(ctx.stdout.text, /code: GatewayCredentialInvalid\n\s+level: error\n\s+message: "?secret has no tls\.crt or cert key \(type kubernetes\.io\/service-account-token, keys: token\)/)
+  })
+
+  it('credentialNames (RSA + ECDSA pair) and kubernetes:// references are both followed; -o wide adds issuer and serial', async () => {
+    const gw = gateway('default', 'dual', [])
+    ;(gw.spec as {servers: unknown[]}).servers = [{port: {number: 443, name: 'https', protocol: 'HTTPS'}, hosts: ['web.example.com'], tls: {mode: 'SIMPLE', credentialNames: ['good', 'kubernetes://good-rsa']}}]
+    const rsa = (await credential('good-rsa', 'istio-system', ['web.example.com']))
+    const kube = new MemoryKube([gatewayPod(), ...(await credential('good', 'istio-system', ['web.example.com'])), ...rsa, gw])
+    const ctx = fakeContext(kube, {now})
+    const cmd = await runCommand(CertsInspect, ['-o', 'wide'], ctx)
+    assert.equal(cmd.exitCode, 0, ctx.stdout.text)
+    assert.match(ctx.stdout.text, /ISSUER\s+SERIAL\s+KEY TYPE\s+CA CERT/)
+    assert.match(ctx.stdout.text, /^good\s.*default\/dual\(SIMPLE\)\s+OK\s+CN=good CA|^good\s.*default\/dual\(SIMPLE\)/m)
+    assert.match(ctx.stdout.text, /^good-rsa\s.*default\/dual\(SIMPLE\)/m)
+    assert.match(ctx.stdout.text, /ecdsa-p256/)
+  })
 })

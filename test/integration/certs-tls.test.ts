@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {mkdtemp, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {useTempDir} from '../helpers/temp-dir.ts'
 import {after, describe, it} from 'node:test'
-import {issueCredential, type CredentialBundle} from '../../src/certs/issue.ts'
+import {issueCredential, loadCertificateAuthority, type CredentialBundle} from '../../src/certs/issue.ts'
 
 interface CurlResult {
   code: number
   body: string
   stderr: string
+}
+
+function openssl(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('openssl', args, {cwd}, (error, _stdout, stderr) => (error ? reject(new Error(`openssl ${args[0]}: ${stderr}`)) : resolve()))
+  })
 }
 
 function curl(args: string[]): Promise<CurlResult> {
@@ -86,5 +92,23 @@ describe('a TLS server with the generated credential, checked with curl', () => 
     const without = await curl(['--cacert', files.ca, ...target])
     assert.notEqual(without.code, 0, 'no client certificate, no connection')
     assert.equal(without.body, '')
+  })
+
+  it('signs with an openssl-made intermediate CA (PKCS#1 key) and serves the chain, so clients trusting only the root connect', async () => {
+    const cwd = await mkdtemp(path.join(tempDir(), 'pki-'))
+    await writeFile(path.join(cwd, 'ca.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n')
+    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'root.key', '-out', 'root.crt', '-days', '30', '-subj', '/CN=Example Root/O=Example Organization'], cwd)
+    await openssl(['genrsa', '-traditional', '-out', 'inter.key', '2048'], cwd)
+    await openssl(['req', '-new', '-key', 'inter.key', '-out', 'inter.csr', '-subj', '/CN=Example Intermediate/O=Example Organization'], cwd)
+    await openssl(['x509', '-req', '-in', 'inter.csr', '-CA', 'root.crt', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'inter.crt', '-days', '20', '-extfile', 'ca.ext'], cwd)
+    const pair = {certificate: await readFile(path.join(cwd, 'inter.crt'), 'utf8'), privateKey: await readFile(path.join(cwd, 'inter.key'), 'utf8')}
+    assert.match(pair.privateKey, /BEGIN RSA PRIVATE KEY/)
+    const ca = await loadCertificateAuthority(pair, {certificate: 'inter.crt', privateKey: 'inter.key', label: 'files'}, new Date())
+    const bundle = await issueCredential({hosts: ['chain.example.com'], keyType: 'ecdsa-p256', days: 10, clients: [], ca, now: new Date()})
+    assert.equal(bundle.server.certificate.match(/BEGIN CERTIFICATE/g)?.length, 2, 'leaf + intermediate')
+    const {server, port} = await listen(bundle, false)
+    servers.push(server)
+    const ok = await curl(['--cacert', path.join(cwd, 'root.crt'), '--resolve', `chain.example.com:${port}:127.0.0.1`, `https://chain.example.com:${port}/`])
+    assert.equal(ok.code, 0, ok.stderr)
   })
 })
