@@ -122,5 +122,16 @@ export async function rotateCredential(ctx: GwContext, request: RotateRequest): 
     await ctx.kube.update<Secret>(ref, rotate, {dryRun: request.dryRun === 'server'})
   }
   if (!outcome) throw new GwError(`secret ${where} was not rotated`, ExitCode.jobFailed)
-  return {credential: request.name, namespace, namespaceSource: placement.source, dryRun: request.dryRun, ca: {subject: ca.subject, source: ca.source}, warnings: placement.warnings, ...outcome}
+  return {
+    credential: request.name,
+    namespace,
+    namespaceSource: placement.source,
+    dryRun: request.dryRun,
+    hosts: outcome.hosts,
+    keyType: outcome.keyType,
+    ca: {subject: ca.subject, source: ca.source},
+    old: outcome.old,
+    new: outcome.new,
+    warnings: placement.warnings,
+  }
 }

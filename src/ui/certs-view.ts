@@ -24,6 +24,7 @@ export const createView: TableView<CreateCredentialResult> = {
       `CA: ${result.ca.subject} (${result.ca.source}${result.ca.secret ? `, secret ${result.ca.secret}` : ''}), valid until ${day(result.ca.notAfter)}`,
     )
     for (const client of result.clients) lines.push(`client certificate: ${client.subject}, serial ${client.serial}, valid until ${day(client.notAfter)}`)
+    lines.push(`use it in a Gateway server: tls: {mode: ${result.mutual ? 'MUTUAL' : 'SIMPLE'}, credentialName: ${result.credential}} (gateway pods in namespace ${result.namespace})`)
     return lines
   },
 }

@@ -42,6 +42,8 @@ describe('certs rotate (fake cluster)', () => {
     assert.deepEqual(kube.find('Secret', 'istio-system', 'web-ca'), caBefore, 'the CA secret is untouched')
 
     const result = JSON.parse(ctx.stdout.text) as RotateResult
+    assert.deepEqual(Object.keys(result), ['credential', 'namespace', 'namespaceSource', 'dryRun', 'hosts', 'keyType', 'ca', 'old', 'new', 'warnings'], 'pinned -o json shape')
+    assert.deepEqual(Object.keys(result.new), ['serial', 'notBefore', 'notAfter'])
     assert.equal(result.old.serial, oldCert.serialNumber.toLowerCase())
     assert.equal(result.new.serial, newCert.serialNumber.toLowerCase())
     assert.deepEqual(result.hosts, ['web.example.com', '10.1.2.3'])
