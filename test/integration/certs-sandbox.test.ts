@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {X509Certificate} from 'node:crypto'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -8,7 +10,6 @@ import type {InspectReport} from '../../src/certs/inspect.ts'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
 import {gwBin, repoRoot} from '../helpers/paths.ts'
-import {useTempDir} from '../helpers/temp-dir.ts'
 
 interface Run {
   code: number
@@ -23,7 +24,9 @@ const built = existsSync(path.join(repoRoot, 'dist', 'commands', 'sandbox', 'up.
  * started with `sandbox up --detach`, through the kubeconfig the sandbox wrote.
  */
 describe('certs against the sandbox, through the real kubeconfig', {skip: built ? false : 'run `npm run build` first (npm test does)'}, () => {
-  const tempDir = useTempDir('gw-certs-sandbox-')
+  // Not useTempDir: the sandbox must be stopped before its state dir (with its pid file) goes.
+  let dir = ''
+  const tempDir = () => dir
   const env = () => ({...process.env, KUBECTL_GW_SANDBOX_DIR: path.join(tempDir(), 'sandbox'), KUBECONFIG: '', NO_COLOR: '1'})
   const kubeconfig = () => path.join(tempDir(), 'sandbox', 'kubeconfig')
   let kube: KubeClient | undefined
@@ -37,6 +40,7 @@ describe('certs against the sandbox, through the real kubeconfig', {skip: built 
   }
 
   before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'gw-certs-sandbox-'))
     const up = await gw(['sandbox', 'up', '--detach'])
     assert.equal(up.code, 0, `sandbox up: ${up.stderr}`)
     kube = createKubeClient({selection: {kubeconfig: kubeconfig(), env: {}}, requestTimeoutMs: 10_000})
@@ -58,7 +62,11 @@ describe('certs against the sandbox, through the real kubeconfig', {skip: built 
   after(async () => {
     kube?.close()
     const down = await gw(['sandbox', 'down'])
+    const status = await gw(['sandbox', 'status', '-o', 'json'])
+    await rm(dir, {recursive: true, force: true})
     assert.equal(down.code, 0, `sandbox down: ${down.stderr}`)
+    assert.match(down.stdout + down.stderr, /stopped/)
+    assert.equal((JSON.parse(status.stdout) as {running: boolean}).running, false, 'no sandbox process left behind')
   })
 
   it('create writes into the gateway workload namespace it detected; -n elsewhere is warned about', async () => {
