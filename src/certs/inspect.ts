@@ -417,12 +417,25 @@ async function gatewaysOrNote(ctx: GwContext, notes: string[]): Promise<IstioGat
   }
 }
 
+const forbiddenPodsNote = 'cannot list pods in all namespaces (forbidden): gateway workload namespaces unknown'
+
+/** The gateway pods' namespace, or undefined (with a note) when none match or pods may not be listed. */
+async function workloadNamespace(ctx: GwContext, selector: Record<string, string>, notes: string[]): Promise<string | undefined> {
+  try {
+    return (await findGatewayWorkload(ctx.kube, selector))?.namespace
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.status === 403)) throw error
+    if (!notes.includes(forbiddenPodsNote)) notes.push(forbiddenPodsNote)
+    return undefined
+  }
+}
+
 /** `certs inspect`: fetches secrets, Gateways and gateway workloads, then analyses them. */
 export async function inspectCredentials(ctx: GwContext, request: InspectRequest): Promise<InspectReport> {
   const notes: string[] = []
   let scope: string | undefined
   if (!request.allNamespaces) {
-    scope = request.namespaceFlag ?? (await findGatewayWorkload(ctx.kube, request.selector))?.namespace ?? (await ctx.namespace())
+    scope = request.namespaceFlag ?? (await workloadNamespace(ctx, request.selector, notes)) ?? (await ctx.namespace())
   }
   let secrets: Secret[]
   const cacertSecrets = new Map<string, Secret>()
@@ -450,9 +463,9 @@ export async function inspectCredentials(ctx: GwContext, request: InspectRequest
     const selector = gateway.spec?.selector ?? {}
     const selectorKey = labelSelectorString(selector)
     if (!workloads.has(selectorKey)) {
-      const workload = Object.keys(selector).length ? await findGatewayWorkload(ctx.kube, selector) : undefined
-      workloads.set(selectorKey, workload?.namespace)
-      if (!workload) notes.push(`no pods match the selector ${selectorKey || '(empty)'} of some Gateways: their credential namespace is unknown`)
+      const namespace = Object.keys(selector).length ? await workloadNamespace(ctx, selector, notes) : undefined
+      workloads.set(selectorKey, namespace)
+      if (!namespace && !notes.includes(forbiddenPodsNote)) notes.push(`no pods match the selector ${selectorKey || '(empty)'} of some Gateways: their credential namespace is unknown`)
     }
   }
   const references = credentialReferences(gateways, (selector) => workloads.get(labelSelectorString(selector)))

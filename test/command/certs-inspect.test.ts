@@ -5,6 +5,8 @@ import {issueCredential} from '../../src/certs/issue.ts'
 import type {InspectReport} from '../../src/certs/inspect.ts'
 import {credentialSecrets} from '../../src/certs/secrets.ts'
 import type {KubeObject} from '../../src/kube/client.ts'
+import {KubeApiError} from '../../src/kube/api-errors.ts'
+import {ExitCode} from '../../src/errors.ts'
 import {MemoryKube, fakeContext, gatewayPod, runCommand} from '../helpers/memory-kube.ts'
 
 const now = new Date('2026-06-01T12:00:00Z')
@@ -153,5 +155,20 @@ describe('certs inspect (fake cluster)', () => {
     assert.match(ctx.stdout.text, /^good\s.*default\/dual\(SIMPLE\)\s+OK\s+CN=good CA|^good\s.*default\/dual\(SIMPLE\)/m)
     assert.match(ctx.stdout.text, /^good-rsa\s.*default\/dual\(SIMPLE\)/m)
     assert.match(ctx.stdout.text, /ecdsa-p256/)
+  })
+
+  it('without permission to list pods it falls back to the context namespace and says so', async () => {
+    const kube = await world()
+    const list = kube.list.bind(kube)
+    kube.list = (async (apiVersion: string, kind: string, options?: {namespace?: string}) => {
+      if (kind === 'Pod') throw new KubeApiError('pods is forbidden', ExitCode.cluster, 403, 'Forbidden', [], {verb: 'list', resource: 'pods'})
+      return list(apiVersion, kind, options)
+    }) as MemoryKube['list']
+    const ctx = fakeContext(kube, {now, namespace: 'istio-system'})
+    await runCommand(CertsInspect, ['good', '-o', 'json'], ctx)
+    const report = JSON.parse(ctx.stdout.text) as InspectReport
+    assert.equal(report.secrets[0]?.name, 'good')
+    assert.deepEqual(report.notes, ['cannot list pods in all namespaces (forbidden): gateway workload namespaces unknown'])
+    assert.equal(report.secrets[0]?.gateways[0]?.workloadNamespace, undefined)
   })
 })
