@@ -1,0 +1,58 @@
+import {isIP} from 'node:net'
+import {UsageError} from '../errors.ts'
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+/** Why a certificate host is not acceptable, or undefined when it is (DNS-1123 name, `*.` wildcard, or IP). */
+export function hostProblem(host: string): string | undefined {
+  if (isIP(host)) return undefined
+  if (host === '' || host.length > 253) return 'a host name must be 1 to 253 characters'
+  if (host !== host.toLowerCase()) return 'host names must be lower case (DNS-1123)'
+  const labels = host.split('.')
+  const [first, ...rest] = labels
+  if (first === '*') {
+    if (rest.length < 2) return 'a wildcard must cover a subdomain of a registered name, like *.example.com'
+  } else if (host.includes('*')) {
+    return 'a wildcard is allowed only as the whole left-most label, like *.example.com'
+  }
+  const checked = first === '*' ? rest : labels
+  for (const label of checked) {
+    if (label.length > 63) return `label "${label.slice(0, 20)}..." is longer than 63 characters`
+    if (!dnsLabel.test(label)) return `"${label}" is not a DNS-1123 label (lower-case letters, digits and '-', not starting or ending with '-')`
+  }
+  return undefined
+}
+
+/** Checks every --host value, naming the first bad one; duplicates are dropped, order kept. */
+export function validateHosts(hosts: string[], flag = '--host'): string[] {
+  if (hosts.length === 0) throw new UsageError(`at least one ${flag} is required`, {hint: `pass ${flag} httpbin.example.com`})
+  const unique: string[] = []
+  for (const host of hosts) {
+    const problem = hostProblem(host)
+    if (problem) throw new UsageError(`invalid ${flag} "${host}": ${problem}`)
+    if (!unique.includes(host)) unique.push(host)
+  }
+  return unique
+}
+
+/**
+ * Whether a Gateway host is served by a certificate with these SANs, by the TLS rules
+ * (RFC 6125): `*.example.com` matches exactly one label, never the apex; a wildcard Gateway
+ * host is only covered by the same wildcard SAN. Returns undefined for hosts no certificate
+ * can name (`*`), which are not a mismatch.
+ */
+export function hostCoveredBy(gatewayHost: string, sans: string[]): boolean | undefined {
+  const host = stripNamespace(gatewayHost).toLowerCase()
+  if (host === '*') return undefined
+  const names = sans.map((s) => s.toLowerCase())
+  if (names.includes(host)) return true
+  if (host.startsWith('*.')) return false
+  const dot = host.indexOf('.')
+  return dot > 0 && names.includes(`*${host.slice(dot)}`)
+}
+
+/** Gateway hosts may be written `namespace/host`; the namespace part only scopes VirtualServices. */
+function stripNamespace(host: string): string {
+  const slash = host.indexOf('/')
+  return slash < 0 ? host : host.slice(slash + 1)
+}
