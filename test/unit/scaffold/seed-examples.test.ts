@@ -1,7 +1,9 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import type {KubeObject} from '../../../src/kube/client.ts'
-import {planFixture, seed000Blocks, seed001Scaling} from '../../helpers/scaffold-fixtures.ts'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fixturesDir, planFixture, seed000Blocks, seed001Scaling, yamlObjects} from '../../helpers/scaffold-fixtures.ts'
 
 /** Compare as objects: the group stays, the version is scaffold's choice (v1 when served). */
 function comparable(object: KubeObject, ours?: KubeObject): unknown {
@@ -62,5 +64,13 @@ for (const [fixture, seed] of cases) {
       objects.map((o, i) => comparable(o, expected[i])),
       expected.map((o) => comparable(o, o)),
     )
+  })
+}
+
+for (const mode of ['http', 'passthrough', 'originate']) {
+  test(`egress-${mode}.yaml follows Istio's egress gateway task (seed 002)`, async () => {
+    const expected = yamlObjects(readFileSync(path.join(fixturesDir, `egress-${mode}.expected.yaml`), 'utf8'))
+    const {objects} = await planFixture(`egress-${mode}.yaml`)
+    assert.deepEqual(objects, expected)
   })
 }
