@@ -1,0 +1,16 @@
+import {sandboxStatus, type SandboxStatus} from '../../src/sandbox/process.ts'
+import {sandboxStatusView} from '../../src/ui/sandbox-view.ts'
+import {GwCommand} from '../base-command.ts'
+import {stateDirFlag, stateDirFrom} from './up.ts'
+
+export default class SandboxStatusCommand extends GwCommand<typeof SandboxStatusCommand> {
+  static override summary = 'Say whether the sandbox runs, where, and with which kubeconfig.'
+  static override examples = ['<%= config.bin %> sandbox status', '<%= config.bin %> sandbox status -o json']
+  static override flags = {'state-dir': stateDirFlag}
+
+  async run(): Promise<SandboxStatus> {
+    const status = await sandboxStatus(stateDirFrom(this.flags['state-dir']))
+    this.print(status, sandboxStatusView)
+    return status
+  }
+}

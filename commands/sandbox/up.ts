@@ -1,0 +1,91 @@
+import os from 'node:os'
+import path from 'node:path'
+import {Flags} from '@oclif/core'
+import {UsageError} from '../../src/errors.ts'
+import {assertNotRunning, clearRuntime, recordRunning, resolveStateDir, startDetached, type SandboxStatus} from '../../src/sandbox/process.ts'
+import {worldNames, type WorldName} from '../../src/sandbox/world/demo.ts'
+import {sandboxUpView} from '../../src/ui/sandbox-view.ts'
+import {GwCommand} from '../base-command.ts'
+
+export const stateDirFlag = Flags.string({
+  description: 'Folder holding the sandbox state, CA, token and pid file (default: $KUBECTL_GW_SANDBOX_DIR, else ~/.kubectl-gw/sandbox).',
+})
+
+/** The command layer reads the environment; src/ receives the result. */
+export function stateDirFrom(flag: string | undefined): string {
+  return resolveStateDir({flag, env: process.env.KUBECTL_GW_SANDBOX_DIR, home: os.homedir()})
+}
+
+export default class SandboxUp extends GwCommand<typeof SandboxUp> {
+  static override summary = 'Start a simulated Istio cluster on 127.0.0.1 that kubectl and kubectl-gw can talk to.'
+  static override description = `A simulator, not a cluster: one local process serving a Kubernetes API (HTTPS, its own CA,
+a bearer token) with Istio and Gateway API CRDs, istiod, the ingress and egress gateways and, in the
+demo world, the services seed examples route to. It writes a kubeconfig (context gw-sandbox) to
+--kubeconfig-out (default: <state-dir>/kubeconfig) and never touches your own kubeconfig.
+State survives down/up; --reset starts afresh.`
+  static override examples = [
+    '<%= config.bin %> sandbox up --detach',
+    '<%= config.bin %> sandbox up --world empty --istio-version 1.21 --port 6443 --kubeconfig-out ./sandbox.kubeconfig',
+  ]
+  static override flags = {
+    'kubeconfig-out': Flags.string({description: 'Write the sandbox kubeconfig here (default: <state-dir>/kubeconfig).'}),
+    port: Flags.integer({description: 'Port on 127.0.0.1 (0 = any free port).', default: 0, min: 0, max: 65535}),
+    detach: Flags.boolean({description: 'Return once the sandbox is ready and leave it running in the background.', default: false}),
+    world: Flags.string({description: 'demo: Istio plus the services the seed examples route to; empty: Istio only.', options: [...worldNames], default: 'demo'}),
+    'istio-version': Flags.string({description: 'Istio release to simulate (decides the served networking.istio.io versions and image tags).', default: '1.28'}),
+    'state-dir': stateDirFlag,
+    reset: Flags.boolean({description: 'Discard the saved state and build the world afresh.', default: false}),
+  }
+
+  async run(): Promise<SandboxStatus & {detached: boolean}> {
+    const istioVersion = this.flags['istio-version']
+    if (!/^1\.\d{1,2}(\.\d{1,2})?$/.test(istioVersion)) throw new UsageError(`--istio-version ${istioVersion}: expected a release such as 1.28 or 1.22.3`)
+    const stateDir = stateDirFrom(this.flags['state-dir'])
+    const kubeconfigOut = path.resolve(this.flags['kubeconfig-out'] ?? path.join(stateDir, 'kubeconfig'))
+    assertNotRunning(stateDir)
+    if (this.flags.detach) {
+      const args = [process.argv[1]!, ...process.argv.slice(2).filter((a) => a !== '--detach'), '--state-dir', stateDir, '--kubeconfig-out', kubeconfigOut]
+      const runtime = await startDetached({execPath: process.execPath, args: [...process.execArgv, ...args], stateDir, env: process.env})
+      const {port: _port, ...facts} = runtime
+      const result = {running: true, ...facts, detached: true}
+      this.print(result, sandboxUpView)
+      return result
+    }
+    return this.runForeground({stateDir, kubeconfigOut, istioVersion})
+  }
+
+  private async runForeground(options: {stateDir: string; kubeconfigOut: string; istioVersion: string}): Promise<SandboxStatus & {detached: boolean}> {
+    const {startSandbox, SandboxStateMismatch} = await import('../../src/sandbox/sandbox.ts')
+    const stderr = (text: string) => process.stderr.write(text)
+    const startedAt = new Date()
+    let sandbox
+    try {
+      sandbox = await startSandbox({
+        stateDir: options.stateDir,
+        port: this.flags.port,
+        world: this.flags.world as WorldName,
+        istioVersion: options.istioVersion,
+        reset: this.flags.reset,
+        onError: (error) => stderr(`sandbox: ${(error as Error).message}\n`),
+      })
+    } catch (error) {
+      const message = error instanceof SandboxStateMismatch ? new UsageError(error.message, {hint: 'pass --reset to start afresh, or --state-dir for a separate sandbox'}) : error
+      process.send?.({error: (message as Error).message})
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--port ${this.flags.port}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
+      throw message
+    }
+    const runtime = recordRunning(sandbox, {stateDir: options.stateDir, kubeconfigOut: options.kubeconfigOut, startedAt})
+    const {port: _port, ...facts} = runtime
+    const result = {running: true, ...facts, detached: Boolean(process.send)}
+    if (process.send) process.send({ready: true, runtime})
+    else this.print(result, sandboxUpView)
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve())
+      process.once('SIGTERM', () => resolve())
+    })
+    await sandbox.close()
+    clearRuntime(options.stateDir, process.pid)
+    if (!process.send) stderr('Sandbox stopped; state saved.\n')
+    return result
+  }
+}
