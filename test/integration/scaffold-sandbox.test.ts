@@ -8,6 +8,7 @@ import {after, before, describe, it} from 'node:test'
 import {createSimulatedMesh} from '../../src/sandbox/mesh/index.ts'
 import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
 import {gwBin} from '../helpers/paths.ts'
+import {fixturesDir} from '../helpers/scaffold-fixtures.ts'
 
 const run = promisify(execFile)
 const kubectlBin = '/usr/bin/kubectl'
@@ -73,5 +74,18 @@ describe('kubectl gw scaffold against the sandbox', {skip: !fs.existsSync(kubect
       'outbound|8080|v1|api-service.default.svc.cluster.local=90',
       'outbound|8080|v2|api-service.default.svc.cluster.local=10',
     ])
+  })
+
+  it('the server accepts the seed production spec, the egress pattern and Gateway API objects (server dry run)', async () => {
+    const production = await gw('scaffold', '-f', path.join(fixturesDir, 'production-ingress.yaml'), '--dry-run=server')
+    assert.match(production.stdout, /^gateway\.networking\.istio\.io\/production-gateway created \(server dry run\)$/m)
+    assert.match(production.stdout, /^destinationrule\.networking\.istio\.io\/api-service-destinationrule created \(server dry run\)$/m)
+    assert.match(production.stderr, /Warning: .*production-ingress\.yaml:\d+: secret istio-system\/mycompany-tls-credential does not exist yet/)
+    const egress = await gw('scaffold', 'cnn', '--egress', 'edition.cnn.com', '--tls', 'passthrough', '--dry-run=server')
+    assert.equal(egress.stdout.split('\n').filter(Boolean).length, 4, egress.stdout)
+    const gatewayApi = await gw('scaffold', 'web', '--host', 'www.example.com', '--service', 'web-frontend', '--api', 'gateway-api', '--dry-run=server')
+    assert.equal(gatewayApi.stdout, 'gateway.gateway.networking.k8s.io/web-gateway created (server dry run)\nhttproute.gateway.networking.k8s.io/web created (server dry run)\n')
+    const stored = JSON.parse(await kubectl('get', 'gateways.networking.istio.io', '-A', '-o', 'json'))
+    assert.deepEqual(stored.items.map((g: {metadata: {name: string}}) => g.metadata.name), ['api-gateway'], 'dry runs stored nothing')
   })
 })
