@@ -47,7 +47,9 @@ export async function writeObjectFiles(objects: KubeObject[], directory: string)
 /** Server-side apply with field manager kubectl-gw (or its server dry run). */
 export async function applyScaffold(kube: KubeClient, objects: KubeObject[], options: {dryRun: boolean; forceConflicts: boolean}): Promise<ObjectOutcome[]> {
   const applied = await applyObjects(kube, objects, {dryRun: options.dryRun, forceConflicts: options.forceConflicts})
-  return applied.map((a, i) => outcome(objects[i] as KubeObject, a.action, {object: a.object}))
+  // managedFields are bookkeeping; kubectl hides them from -o yaml/json too.
+  const shown = (o: KubeObject): KubeObject => ({...o, metadata: {...o.metadata, managedFields: undefined}})
+  return applied.map((a, i) => outcome(objects[i] as KubeObject, a.action, {object: shown(a.object)}))
 }
 
 /** What kubectl diff shows: live object against the server's dry-run apply of ours, as YAML lines. */

@@ -271,3 +271,18 @@ test('--egress detects the egress gateway Service and scaffolds the egress task 
   assert.deepEqual(objects.map((o) => `${o.kind} ${o.metadata.name}`), ['ServiceEntry cnn', 'Gateway cnn-egressgateway', 'DestinationRule cnn-egressgateway', 'VirtualService cnn-through-egress-gateway', 'DestinationRule cnn-originate-tls'])
   assert.equal((objects[2]?.spec as {host: string}).host, 'istio-egressgateway.istio-system.svc.cluster.local')
 })
+
+test('routes for an existing Gateway: it must exist, and its hosts must cover the routes', async () => {
+  const file = path.join(scratch, 'existing.yaml')
+  await writeFile(file, 'name: extra\ngateway:\n  name: shared-gateway\n  existing: true\nvirtualServices:\n  - hosts: [extra.example.com]\n    routes:\n      - to: httpbin\n')
+  const missing = await run(['-f', file])
+  assert.equal(missing.exitCode, 2)
+  assert.match(missing.stderr, new RegExp(`${file}:3: Gateway default/shared-gateway not found`))
+  const kube = istioCluster()
+  kube.add({apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {namespace: 'default', name: 'shared-gateway'}, spec: {selector: {istio: 'ingressgateway'}, servers: [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['*.example.com']}]}})
+  const bound = await run(['-f', file, '-o', 'yaml'], kube)
+  assert.equal(bound.exitCode, 0, bound.stderr)
+  const vs = parseYaml(bound.stdout) as KubeObject & {spec: {gateways: string[]}}
+  assert.deepEqual(vs.spec.gateways, ['shared-gateway'])
+  assert.equal(vs.metadata.managedFields, undefined, 'bookkeeping is not printed')
+})
