@@ -131,5 +131,7 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text
+  // oclif opens some messages with a heading ("The following error occurred:"); the line after it says what.
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  return (lines[0]?.endsWith(':') && lines[1] ? lines[1] : lines[0]) ?? text
 }

@@ -23,9 +23,10 @@ export interface ApplyObjectsOptions {
 }
 
 /** Metadata that changes on every write and says nothing about the desired state. */
-const volatileMetadata = ['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink']
+export const volatileMetadata = ['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink']
 
-function comparable(object: KubeObject): unknown {
+/** An object without what the server changes on every write (for comparisons and diffs). */
+export function comparable(object: KubeObject): unknown {
   const metadata = {...object.metadata}
   for (const key of volatileMetadata) delete metadata[key]
   const {status: _status, ...rest} = object

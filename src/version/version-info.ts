@@ -53,7 +53,7 @@ export function istioVersionFromDeployment(deployment: Deployment): {version?: s
   return {}
 }
 
-async function findIstiod(ctx: GwContext): Promise<{istio?: IstioInstallation; problem?: string}> {
+export async function findIstiod(ctx: GwContext): Promise<{istio?: IstioInstallation; problem?: string}> {
   const selectors = ['app=istiod', 'istio=pilot']
   try {
     for (const labelSelector of selectors) {

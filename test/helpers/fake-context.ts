@@ -1,7 +1,7 @@
 import {Config, type Command} from '@oclif/core'
 import type {Clock, GwContext, Io} from '../../src/context.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
-import {FakeKube} from './fake-kube.ts'
+import {FakeKube} from './fake-cluster.ts'
 import {repoRoot} from './paths.ts'
 
 export interface CapturedIo extends Io {

@@ -1,0 +1,133 @@
+import {LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node} from 'yaml'
+import {UsageError} from '../errors.ts'
+import type {Locator} from './locate.ts'
+import {pathText} from './locate.ts'
+import {scaffoldSpecSchema, type ScaffoldSpec, type SpecPath} from './spec.ts'
+
+export interface ParsedSpec {
+  spec: ScaffoldSpec
+  locate: Locator
+}
+
+interface SchemaError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+  parentSchema?: Record<string, unknown>
+}
+
+type Validator = ((data: unknown) => boolean) & {errors?: SchemaError[] | null}
+let compiled: Promise<Validator> | undefined
+
+/** ajv is loaded on first use only: start-up time matters more than this one compile. */
+async function specValidator(): Promise<Validator> {
+  compiled ??= import('ajv').then(({Ajv}) => {
+    const ajv = new Ajv({allErrors: true, verbose: true, strict: false})
+    return ajv.compile(scaffoldSpecSchema) as unknown as Validator
+  })
+  return compiled
+}
+
+function nodeAt(doc: Document, path: SpecPath): {node?: Node; depth: number} {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true)
+    if (node && typeof node === 'object' && 'range' in (node as object)) return {node: node as Node, depth}
+  }
+  return {depth: 0}
+}
+
+/** Line of the key `key` inside the map at `path` (an unknown field), else of the node at path. */
+function lineOf(doc: Document, lines: LineCounter, path: SpecPath, key?: string): number {
+  const {node} = nodeAt(doc, path)
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key)
+    const keyNode = pair?.key as Node | undefined
+    if (keyNode?.range) return lines.linePos(keyNode.range[0]).line
+  }
+  const offset = node?.range?.[0]
+  return offset === undefined ? 1 : lines.linePos(offset).line
+}
+
+function toPath(instancePath: string): SpecPath {
+  if (instancePath === '') return []
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part))
+}
+
+function describe(error: SchemaError): {message: string; hint?: string; key?: string} {
+  const schemaHint = error.parentSchema?.['x-hint'] as string | undefined
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty)
+      const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {})
+      return {message: `unknown field "${key}"`, hint: known.length ? `known fields here: ${known.join(', ')}` : 'remove it', key}
+    }
+    case 'required':
+      return {message: `missing required field "${String(error.params.missingProperty)}"`, hint: `add ${String(error.params.missingProperty)}:`}
+    case 'enum':
+      return {message: 'value is not allowed', hint: `use one of: ${(error.params.allowedValues as unknown[]).join(', ')}`}
+    default:
+      return {message: error.message ?? 'is invalid', hint: schemaHint}
+  }
+}
+
+/** Keeps the most telling error per place: a wrong type hides the checks that follow from it. */
+function mostTelling(errors: SchemaError[]): SchemaError[] {
+  const byPlace = new Map<string, SchemaError>()
+  const rank = (e: SchemaError) => (e.keyword === 'additionalProperties' || e.keyword === 'required' ? 0 : e.keyword === 'type' ? 1 : 2)
+  for (const error of errors) {
+    const place = `${error.instancePath}|${error.keyword === 'additionalProperties' ? String(error.params.additionalProperty) : ''}`
+    const previous = byPlace.get(place)
+    if (!previous || rank(error) < rank(previous)) byPlace.set(place, error)
+  }
+  return [...byPlace.values()]
+}
+
+/** A schema problem at a spec path (plus the unknown key, when that is the problem). */
+export interface SchemaProblem {
+  path: SpecPath
+  key?: string
+  message: string
+}
+
+/** Checks any spec object (from a file or from flags) against the documented schema. */
+export async function schemaProblems(data: unknown): Promise<SchemaProblem[]> {
+  const validate = await specValidator()
+  if (validate(data)) return []
+  return mostTelling(validate.errors ?? []).map((error) => {
+    const path = toPath(error.instancePath)
+    const {message, hint, key} = describe(error)
+    const where = pathText(key ? [...path, key] : path) || '(top level)'
+    return {path, key, message: `${where}: ${message}${hint ? ` (${hint})` : ''}`}
+  })
+}
+
+/**
+ * Reads a spec file: YAML syntax and schema errors name the file and line, say what is wrong
+ * and how to fix it; every error is reported at once. The locator maps later (semantic) errors
+ * to lines the same way.
+ */
+export async function parseSpecText(text: string, fileName: string): Promise<ParsedSpec> {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]
+    const line = first?.linePos?.[0]?.line ?? (first ? lines.linePos(first.pos[0]).line : 1)
+    throw new UsageError(`${fileName}:${line}: invalid YAML: ${first?.message.split('\n')[0] ?? 'parse error'}`, {hint: 'fix the YAML syntax at that line'})
+  }
+  const data = doc.toJS() as unknown
+  const locate: Locator = (path) => `${fileName}:${lineOf(doc, lines, path)}`
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new UsageError(`${fileName}:1: a scaffold spec is a YAML mapping (name:, gateway:, virtualServices: ...)`, {hint: 'see docs/scaffold-spec.md'})
+  }
+  const problems = (await schemaProblems(data)).map((p) => ({line: lineOf(doc, lines, p.path, p.key), text: p.message}))
+  if (problems.length) {
+    problems.sort((a, b) => a.line - b.line)
+    throw new UsageError(problems.map((p) => `${fileName}:${p.line}: ${p.text}`).join('\n'))
+  }
+  return {spec: data as ScaffoldSpec, locate}
+}

@@ -1,0 +1,332 @@
+import type {KubeObject} from '../kube/client.ts'
+import {requiresWeightsSumTo100} from '../istio/api-versions.ts'
+import {labelSelectorString} from '../istio/gateway-workload.ts'
+import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
+import {referencedSubsets} from './plan.ts'
+import {gatewayApiWorkload} from './plan-gateway-api.ts'
+import {hostProblem, hostsIntersect, isWildcard, re2Problem, weightProblem} from './rules.ts'
+import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, routeDestinations} from './shorthand.ts'
+import type {RouteSpec, ScaffoldSpec, SpecPath} from './spec.ts'
+
+export interface SpecIssue {
+  path: SpecPath
+  message: string
+  hint?: string
+}
+
+export interface SpecFindings {
+  errors: SpecIssue[]
+  warnings: SpecIssue[]
+}
+
+interface Check {
+  spec: ScaffoldSpec
+  facts: ClusterFacts
+  namespace: string
+  error(path: SpecPath, message: string, hint?: string): void
+  warn(path: SpecPath, message: string, hint?: string): void
+}
+
+function checkHosts(c: Check): void {
+  const gateway = c.spec.gateway
+  if (!gateway) return
+  const servers = gateway.servers ?? []
+  const hostLists: [SpecPath, string[]][] = [
+    [['gateway', 'hosts'], gateway.hosts ?? []],
+    ...servers.map((s, i): [SpecPath, string[]] => [['gateway', 'servers', i, 'hosts'], s.hosts]),
+    ...(c.spec.virtualServices ?? []).map((vs, i): [SpecPath, string[]] => [['virtualServices', i, 'hosts'], vs.hosts ?? []]),
+  ]
+  for (const [path, hosts] of hostLists) {
+    hosts.forEach((host, i) => {
+      const problem = hostProblem(host)
+      if (problem) c.error([...path, i], `host "${host}": ${problem}`, 'use a DNS name like app.example.com or *.example.com')
+      else if (isWildcard(host) && path[0] === 'gateway') {
+        c.warn([...path, i], `wildcard host "${host}" accepts every matching name: requests for hosts no VirtualService serves get 404`)
+      }
+    })
+  }
+  if (!gateway.existing && !gateway.servers && (gateway.hosts ?? []).length === 0) {
+    c.error(['gateway', 'hosts'], 'the Gateway needs at least one host', 'pass --host app.example.com (or gateway.hosts in the spec)')
+  }
+}
+
+function existingGateway(c: Check): KubeObject | undefined {
+  const namespace = c.spec.gateway?.namespace ?? c.namespace
+  return c.facts.gateways.find((g) => g.metadata.name === gatewayName(c.spec) && g.metadata.namespace === namespace)
+}
+
+function boundHosts(c: Check): string[] | undefined {
+  const gateway = c.spec.gateway
+  if (!gateway?.existing) return gatewayHosts(gateway)
+  const live = existingGateway(c) as {spec?: {servers?: {hosts?: string[]}[]}} | undefined
+  return live?.spec?.servers?.flatMap((s) => (s.hosts ?? []).map((h) => h.replace(/^[^/]*\//, '')))
+}
+
+function checkCoverage(c: Check): void {
+  const gateway = c.spec.gateway
+  if (gateway?.existing) {
+    const ref = `${gateway.namespace ?? c.namespace}/${gatewayName(c.spec)}`
+    if (c.facts.live && !existingGateway(c)) {
+      c.error(['gateway', 'name'], `Gateway ${ref} not found`, 'create it first, or drop "existing: true" to have scaffold generate it')
+    }
+    if (!c.facts.live) c.warn(['gateway', 'existing'], `Gateway ${ref} is not checked in a client dry run: its hosts must cover the VirtualService hosts`)
+  }
+  const hosts = boundHosts(c)
+  if (!hosts) return
+  for (const [i, vs] of (c.spec.virtualServices ?? []).entries()) {
+    if (gateway?.existing && !vs.hosts) c.error(['virtualServices', i], 'a VirtualService on an existing Gateway needs its own hosts', 'add hosts: [app.example.com]')
+    ;(vs.hosts ?? []).forEach((host, h) => {
+      if (!hosts.some((g) => hostsIntersect(g, host))) {
+        c.error(['virtualServices', i, 'hosts', h], `host "${host}" is not served by Gateway ${gatewayName(c.spec)} (hosts: ${hosts.join(', ')}): requests would get 404`, 'add it to the Gateway hosts or fix the spelling')
+      }
+    })
+  }
+}
+
+function checkTls(c: Check): void {
+  const gateway = c.spec.gateway
+  if (!gateway || gateway.existing) return
+  if (gateway.httpsRedirect && (gateway.tls ?? 'none') === 'none' && !gateway.servers) {
+    c.error(['gateway', 'httpsRedirect'], 'an HTTPS redirect needs an HTTPS server to redirect to', 'add --tls simple (or mutual, passthrough) with --credential')
+  }
+  gatewayServers(gateway).forEach((server, i) => {
+    const path: SpecPath = gateway.servers ? ['gateway', 'servers', i] : ['gateway', 'tls']
+    const mode = server.tls?.mode
+    if (server.protocol === 'HTTPS' && !mode) c.error(path, `server on port ${server.port} is HTTPS but has no TLS mode`, 'set tls.mode: SIMPLE or MUTUAL')
+    if ((mode === 'SIMPLE' || mode === 'MUTUAL') && !server.tls?.credential) {
+      c.error(gateway.servers ? [...path, 'tls'] : ['gateway', 'credential'], `TLS mode ${mode} needs a credential secret`, 'pass --credential SECRET (a kubernetes.io/tls secret in the gateway workload\'s namespace)')
+    }
+    if (mode === 'PASSTHROUGH' && server.tls?.credential) c.warn(path, 'PASSTHROUGH does not terminate TLS: the credential is ignored')
+    if (server.tls?.credential && mode) checkCredential(c, gateway.servers ? [...path, 'tls', 'credential'] : ['gateway', 'credential'], server.tls.credential, mode)
+  })
+}
+
+const certKeys = [['tls.crt', 'tls.key'], ['cert', 'key']]
+const caKeys = ['ca.crt', 'cacert']
+
+function credentialNamespace(c: Check): string {
+  return c.spec.api === 'gateway-api' ? (c.spec.gateway?.namespace ?? c.namespace) : c.facts.ingress.namespace
+}
+
+/** The classic mistake: Istio reads credentials only from the gateway workload's namespace. */
+function checkCredential(c: Check, path: SpecPath, name: string, mode: string): void {
+  if (!c.facts.live) return
+  const namespace = credentialNamespace(c)
+  const where = c.spec.api === 'gateway-api' ? "the Gateway's namespace" : "the gateway workload's namespace, the only one Istio reads credentials from"
+  const secret = c.facts.secrets.find((s) => s.name === name && s.namespace === namespace)
+  if (!secret) {
+    const elsewhere = c.facts.secrets.filter((s) => s.name === name).map((s) => s.namespace)
+    if (elsewhere.length) {
+      c.warn(path, `secret ${name} is in namespace ${elsewhere.join(', ')}, but must be in ${namespace} (${where}); TLS handshakes will fail until it is`, `kubectl get secret ${name} -n ${elsewhere[0]} -o yaml | sed 's/namespace: .*/namespace: ${namespace}/' | kubectl apply -f -`)
+    } else {
+      c.warn(path, `secret ${namespace}/${name} does not exist yet; create it before traffic arrives${mode === 'MUTUAL' ? ' (with ca.crt for client certificates)' : ''}`, `kubectl create -n ${namespace} secret tls ${name} --cert=server.crt --key=server.key`)
+    }
+    return
+  }
+  if (!certKeys.some((pair) => pair.every((k) => secret.keys.includes(k)))) {
+    c.error(path, `secret ${namespace}/${name} has no certificate and key (keys: ${secret.keys.join(', ') || 'none'})`, 'it needs tls.crt + tls.key (or cert + key)')
+  }
+  if (mode === 'MUTUAL') {
+    const companion = c.facts.secrets.find((s) => s.name === `${name}-cacert` && s.namespace === namespace)
+    const hasCa = caKeys.some((k) => secret.keys.includes(k)) || (companion !== undefined && caKeys.some((k) => companion.keys.includes(k)))
+    if (!hasCa) {
+      c.error(path, `MUTUAL TLS needs a CA to verify client certificates: neither ${namespace}/${name} has ca.crt nor does a secret ${name}-cacert exist`, `kubectl create -n ${namespace} secret generic ${name}-cacert --from-file=ca.crt=client-ca.crt`)
+    }
+  }
+}
+
+function checkRegex(c: Check, path: SpecPath, value: string | {exact?: string; prefix?: string; regex?: string}, bare: 'prefix' | 'exact'): void {
+  const parsed = parseMatchText(value, bare)
+  if (parsed.kind === 'regex') {
+    const problem = re2Problem(parsed.value)
+    if (problem) c.error(path, `regex "${parsed.value}": ${problem}`, 'rewrite it without that construct')
+  } else if (path[path.length - 1] === 'match' && !parsed.value.startsWith('/')) {
+    c.error(path, `path "${parsed.value}" must start with "/"`, 'write /api, exact:/health or regex:/v[0-9]+/.*')
+  }
+}
+
+function checkRoute(c: Check, path: SpecPath, route: RouteSpec, mustSumTo100: boolean): void {
+  if (route.match !== undefined) checkRegex(c, [...path, 'match'], route.match, 'prefix')
+  for (const [kind, values] of [['headers', route.headers], ['query', route.query]] as const) {
+    for (const [key, value] of Object.entries(values ?? {})) checkRegex(c, [...path, kind, key], value, 'exact')
+  }
+  const destinations = routeDestinations(route)
+  if (route.redirect && destinations.length) c.error([...path, 'redirect'], 'a route either redirects or sends to destinations, not both', 'remove "to" or "redirect"')
+  if (!route.redirect && destinations.length === 0) c.error(path, 'the route sends nowhere', 'add to: SERVICE[:PORT]')
+  const weightIssue = weightProblem(destinations.map((d) => d.weight), mustSumTo100)
+  if (weightIssue) c.error([...path, 'to'], weightIssue, 'e.g. --weights v1=90,v2=10')
+  const seen = new Set<string>()
+  destinations.forEach((d, i) => {
+    const key = `${d.service}|${d.subset ?? ''}|${d.port ?? ''}`
+    if (seen.has(key)) c.error([...path, 'to', i], `destination ${d.service}${d.subset ? ` subset ${d.subset}` : ''} is listed twice`)
+    seen.add(key)
+    checkDestination(c, typeof route.to === 'string' ? [...path, 'to'] : [...path, 'to', i], d.service, d.port)
+  })
+}
+
+function checkDestination(c: Check, path: SpecPath, host: string, port: number | undefined): void {
+  const ref = serviceRef(host, c.namespace)
+  if (!ref) {
+    if (port === undefined) c.error(path, `external host ${host} needs a port`, `write ${host}:443`)
+    return
+  }
+  if (!c.facts.live) return
+  const ports = c.facts.services.get(serviceKey(ref))
+  if (!ports) {
+    c.error(path, `Service ${serviceKey(ref)} not found`, `check the name (kubectl get svc -n ${ref.namespace}) or create the Service first`)
+    return
+  }
+  const listing = ports.map((p) => (p.name ? `${p.port} (${p.name})` : String(p.port))).join(', ')
+  if (port !== undefined && !ports.some((p) => p.port === port)) {
+    c.error(path, `Service ${serviceKey(ref)} has no port ${port} (ports: ${listing})`, `use one of its ports, e.g. ${ref.name}:${ports[0]?.port ?? 80}`)
+  }
+  if (port === undefined && ports.length > 1) {
+    c.error(path, `Service ${serviceKey(ref)} has several ports (${listing}); say which one`, `write ${host}:${ports[0]?.port}`)
+  }
+}
+
+function checkRoutes(c: Check): void {
+  const mustSumTo100 = requiresWeightsSumTo100(c.facts.istioVersion)
+  const passthrough = isPassthrough(c.spec.gateway)
+  for (const [i, vs] of (c.spec.virtualServices ?? []).entries()) {
+    for (const [r, route] of vs.routes.entries()) {
+      const path: SpecPath = ['virtualServices', i, 'routes', r]
+      checkRoute(c, path, route, mustSumTo100)
+      if (passthrough) {
+        const httpOnly = (['match', 'headers', 'query', 'rewrite', 'redirect', 'timeout', 'retries', 'requestHeaders', 'responseHeaders'] as const).filter((k) => route[k] !== undefined)
+        if (httpOnly.length) c.error([...path, httpOnly[0] as string], `TLS passthrough routes by SNI only: ${httpOnly.join(', ')} cannot apply to encrypted traffic`, 'use --tls simple to terminate TLS at the gateway, or drop these')
+      }
+      if (c.spec.api === 'gateway-api') checkGatewayApiRoute(c, path, route)
+    }
+  }
+}
+
+function checkGatewayApiRoute(c: Check, path: SpecPath, route: RouteSpec): void {
+  for (const [kind, values] of [['headers', route.headers], ['query', route.query]] as const) {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (parseMatchText(value, 'exact').kind === 'prefix') c.error([...path, kind, key], 'HTTPRoute has no prefix match for headers or query parameters', 'use regex:^VALUE.* or --api istio')
+    }
+  }
+  if (route.retries) c.error([...path, 'retries'], 'HTTPRoute retries are not in the standard Gateway API channel', 'drop retries or use --api istio')
+  routeDestinations(route).forEach((d, i) => {
+    if (d.subset) c.error([...path, 'to', i], `subset ${d.subset}: HTTPRoute has no subsets; route to one Service per version instead`, 'or use --api istio')
+  })
+}
+
+function checkGatewayApi(c: Check): void {
+  const gateway = c.spec.gateway
+  if (c.spec.api !== 'gateway-api' || !gateway) return
+  if (c.facts.live && !c.facts.gatewayApiServed) c.error(['api'], 'gateway.networking.k8s.io is not served by this cluster', 'install the Gateway API CRDs, or use --api istio')
+  if (gateway.servers) c.error(['gateway', 'servers'], 'explicit servers are Istio Gateway syntax', 'use hosts / tls / credential with --api gateway-api')
+  if (gateway.tls === 'passthrough') c.error(['gateway', 'tls'], 'TLS passthrough needs a TLSRoute, which is not in the standard Gateway API channel', 'use --api istio for passthrough')
+  if (gateway.tls === 'mutual') c.error(['gateway', 'tls'], 'client certificate validation is not in the standard Gateway API channel', 'use --api istio for mutual TLS')
+  if (gateway.selector) c.warn(['gateway', 'selector'], `with --api gateway-api Istio deploys the gateway pods itself (labelled ${labelSelectorString(gatewayApiWorkload(c.spec, c.namespace).selector)}); the selector is ignored`)
+}
+
+function checkSubsets(c: Check): void {
+  const used = referencedSubsets(c.spec)
+  for (const [d, dr] of (c.spec.destinationRules ?? []).entries()) {
+    const declared = dr.subsets?.map((s) => s.name)
+    const missing = declared ? (used.get(dr.host) ?? []).filter((s) => !declared.includes(s)) : []
+    if (missing.length) c.error(['destinationRules', d, 'subsets'], `routes use subset ${missing.join(', ')} of ${dr.host}, which this DestinationRule does not define: requests would get 503 NC`, `add - name: ${missing[0]}`)
+    if (c.facts.live) {
+      for (const [s, subset] of (dr.subsets ?? []).entries()) {
+        if (!subset.labels) checkSubsetPods(c, ['destinationRules', d, 'subsets', s], dr.host, subset.name)
+      }
+    }
+  }
+  if (!c.facts.live) return
+  for (const [i, vs] of (c.spec.virtualServices ?? []).entries()) {
+    for (const [r, route] of vs.routes.entries()) {
+      routeDestinations(route).forEach((d, t) => {
+        const declared = c.spec.destinationRules?.find((dr) => dr.host === d.service)
+        if (d.subset && !declared?.subsets) checkSubsetPods(c, ['virtualServices', i, 'routes', r, 'to', t], d.service, d.subset)
+      })
+    }
+  }
+}
+
+function checkSubsetPods(c: Check, path: SpecPath, host: string, subset: string): void {
+  const ref = serviceRef(host, c.namespace)
+  if (!ref || !c.facts.services.get(serviceKey(ref))) return
+  if (!c.facts.subsetLabels.get(`${serviceKey(ref)}/${subset}`)) {
+    c.error(path, `no pod of Service ${serviceKey(ref)} has a label with value "${subset}": subset ${subset} would select no pods (503 UH)`, `label the pods (e.g. version: ${subset}) or declare the subset's labels in the spec`)
+  }
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
+  return labelSelectorString(a ?? {}) === labelSelectorString(b) && Object.keys(a ?? {}).length === Object.keys(b).length
+}
+
+/** Istio merges Gateways on one workload; on a shared port and host the one created first wins, silently. */
+function checkSharedHosts(c: Check): void {
+  const gateway = c.spec.gateway
+  if (!gateway || gateway.existing || c.spec.api === 'gateway-api') return
+  const selector = gateway.selector ?? c.facts.ingress.selector
+  const ours = gatewayServers(gateway)
+  const ourNamespace = gateway.namespace ?? c.namespace
+  for (const other of c.facts.gateways) {
+    if (other.metadata.name === gatewayName(c.spec) && other.metadata.namespace === ourNamespace) continue
+    const spec = other.spec as {selector?: Record<string, string>; servers?: {port?: {number?: number}; hosts?: string[]}[]} | undefined
+    if (!sameLabels(spec?.selector, selector)) continue
+    for (const server of ours) {
+      for (const theirs of spec?.servers ?? []) {
+        if (theirs.port?.number !== server.port) continue
+        const shared = server.hosts.filter((h) => (theirs.hosts ?? []).some((t) => hostsIntersect(t.replace(/^[^/]*\//, ''), h)))
+        if (shared.length) {
+          c.warn(['gateway', 'hosts'], `host ${shared.join(', ')} on port ${server.port} is also served by Gateway ${other.metadata.namespace}/${other.metadata.name} on the same workload: the Gateway created first wins and the other's server is dropped`, 'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)')
+        }
+      }
+    }
+  }
+}
+
+function checkWorkload(c: Check): void {
+  const needsIngress = c.spec.api !== 'gateway-api' && ((c.spec.gateway && !c.spec.gateway.existing) || c.spec.rateLimit || c.spec.hpa || c.spec.pdb)
+  if (c.facts.live && needsIngress && !c.facts.ingress.detected) {
+    const selector = labelSelectorString(c.spec.gateway?.selector ?? c.facts.ingress.selector)
+    c.error(['gateway', 'selector'], `no pods match the gateway selector ${selector} in any namespace: the Gateway would bind to nothing`, 'find the labels with kubectl get pods -A -l istio --show-labels, then pass --selector')
+  }
+  if (c.facts.live && c.spec.egress && !c.facts.egress.detected) {
+    c.error(['egress'], `no egress gateway pods match ${labelSelectorString(c.facts.egress.selector)}`, 'install an egress gateway (istioctl install --set components.egressGateways[0].enabled=true) or set egress.selector')
+  }
+  if (c.spec.hpa && c.spec.hpa.min > c.spec.hpa.max) c.error(['hpa'], `min ${c.spec.hpa.min} is above max ${c.spec.hpa.max}`)
+  if (c.spec.pdb?.minAvailable !== undefined && c.spec.pdb.maxUnavailable !== undefined) c.error(['pdb'], 'set min-available or max-unavailable, not both')
+  const deployment = c.spec.hpa?.deployment ?? c.facts.ingress.deployment
+  const hpaName = c.spec.hpa?.name ?? deployment
+  for (const scaler of c.facts.scalers) {
+    const target = (scaler.spec as {scaleTargetRef?: {name?: string}} | undefined)?.scaleTargetRef?.name
+    if (c.spec.hpa && scaler.kind === 'HorizontalPodAutoscaler' && target === deployment && scaler.metadata.name !== hpaName) {
+      c.error(['hpa'], `HorizontalPodAutoscaler ${scaler.metadata.namespace}/${scaler.metadata.name} already scales Deployment ${deployment}; two HPAs on one Deployment fight`, `name it to take it over: hpa.name: ${scaler.metadata.name} with --force-conflicts`)
+    }
+  }
+}
+
+function checkEgress(c: Check): void {
+  const egress = c.spec.egress
+  if (!egress) return
+  const problem = hostProblem(egress.host)
+  if (problem || isWildcard(egress.host)) c.error(['egress', 'host'], `egress host "${egress.host}": ${problem ?? 'must be one exact host name'}`, 'e.g. --egress api.example.com')
+}
+
+/**
+ * Every check scaffold makes before writing anything. Pure: it reads the spec and what detection
+ * found (or the client-dry-run defaults), and returns errors and warnings with the spec path they
+ * belong to, so they can name the flag or file line.
+ */
+export function validateSpec(spec: ScaffoldSpec, facts: ClusterFacts, namespace: string): SpecFindings {
+  const findings: SpecFindings = {errors: [], warnings: []}
+  const check: Check = {
+    spec,
+    facts,
+    namespace,
+    error: (path, message, hint) => findings.errors.push({path, message, hint}),
+    warn: (path, message, hint) => findings.warnings.push({path, message, hint}),
+  }
+  if (!spec.gateway && !spec.egress && !spec.rateLimit && !spec.hpa && !spec.pdb) {
+    check.error([], 'nothing to scaffold', 'pass --host HOST (with --service or --route), or --egress HOST')
+  }
+  if (spec.virtualServices?.length && !spec.gateway) check.error(['virtualServices'], 'VirtualServices need a Gateway to bind to', 'add --host, or gateway: in the spec')
+  for (const run of [checkHosts, checkCoverage, checkTls, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkWorkload, checkEgress]) run(check)
+  return findings
+}

@@ -1,0 +1,38 @@
+import type {ScaffoldResult} from '../scaffold/scaffold.ts'
+import type {ObjectOutcome} from '../scaffold/write.ts'
+import {splitApiVersion} from '../kube/client.ts'
+import {objectsToYaml, type TableView} from './render.ts'
+
+/** kubectl's resource.group/name spelling, e.g. gateway.networking.istio.io/httpbin-gateway. */
+export function kubectlName(o: Pick<ObjectOutcome, 'apiVersion' | 'kind' | 'name'>): string {
+  const {group} = splitApiVersion(o.apiVersion)
+  return `${o.kind.toLowerCase()}${group ? `.${group}` : ''}/${o.name}`
+}
+
+function line(result: ScaffoldResult, o: ObjectOutcome): string {
+  switch (o.action) {
+    case 'generated':
+      return `${kubectlName(o)} created (dry run)`
+    case 'written':
+      return `${kubectlName(o)} written to ${o.file}`
+    default:
+      return `${kubectlName(o)} ${o.action}${result.dryRun === 'server' ? ' (server dry run)' : ''}`
+  }
+}
+
+/** Human view: kubectl-style lines per object, or the diffs for --diff. */
+export const scaffoldView: TableView<ScaffoldResult> = {
+  table: (result) => {
+    if (result.mode === 'diff') return result.objects.flatMap((o) => (o.diff ? o.diff.replace(/\n$/, '').split('\n') : []))
+    return result.objects.map((o) => line(result, o))
+  },
+}
+
+/** -o yaml: the objects themselves, ready for `kubectl apply -f -`. */
+export function scaffoldObjectsYaml(result: ScaffoldResult): string {
+  return objectsToYaml(result.objects.map((o) => o.object))
+}
+
+export function warningLines(result: ScaffoldResult): string[] {
+  return result.warnings.map((w) => `Warning: ${w.source}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`)
+}
