@@ -107,7 +107,7 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
     if (oclifExit !== undefined) {
       // Flag and argument parse errors: one line, the usage exit code.
       if (oclifExit !== 0) {
-        writeErr(`error: ${firstLine(error.message)} (see 'kubectl gw ${this.id?.replaceAll(':', ' ') ?? ''} --help')\n`)
+        writeErr(`error: ${parseErrorLine(error.message)} (see 'kubectl gw ${this.id?.replaceAll(':', ' ') ?? ''} --help')\n`)
         if (verbose && error.stack) writeErr(`${error.stack}\n`)
       }
       this.setExitCode(oclifExit === 0 ? ExitCode.ok : ExitCode.usage)
@@ -131,7 +131,14 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
 }
 
 function firstLine(text: string): string {
-  // oclif opens some messages with a heading ("The following error occurred:"); the line after it says what.
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '')
-  return (lines[0]?.endsWith(':') && lines[1] ? lines[1] : lines[0]) ?? text
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text
+}
+
+/** oclif's parse errors as one line: its "The following error(s) occurred:" heading and help footer dropped, every reason kept. */
+export function parseErrorLine(text: string): string {
+  const reasons = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
+  return reasons.join('; ') || firstLine(text)
 }

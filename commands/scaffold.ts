@@ -86,8 +86,8 @@ namespace istio-system and port 80 unless given.`
     const namespace = f.namespace ?? (dryRun === 'client' ? await ctx.namespace().catch(() => 'default') : await ctx.namespace())
     const result = await runScaffold(ctx, {...input, namespace, dryRun, diff: f.diff, outDir: f['out-dir'], forceConflicts: f['force-conflicts']})
     for (const warning of warningLines(result)) ctx.io.stderr.write(`${warning}\n`)
-    if (this.outputFormat === 'yaml') ctx.io.stdout.write(scaffoldObjectsYaml(result))
-    else this.print(result, scaffoldView)
+    if (this.outputFormat === 'yaml') ctx.io.stdout.write(await scaffoldObjectsYaml(result))
+    else await this.print(result, scaffoldView)
     return result
   }
 }

@@ -67,8 +67,8 @@ SECRET-client-NAME. Existing secrets and files are never replaced without --over
     const format = this.outputFormat
     if (format === 'wide') throw new UsageError('-o wide is not available for certs create', {hint: 'use -o table, yaml or json'})
     const result = await createCredential(this.gwContext(), request)
-    if (format === 'yaml' || format === 'json') this.gwContext().io.stdout.write(renderCreatedObjects(result, format, flags['show-secrets']))
-    else this.print(result, createView)
+    if (format === 'yaml' || format === 'json') this.gwContext().io.stdout.write(await renderCreatedObjects(result, format, flags['show-secrets']))
+    else await this.print(result, createView)
     return result
   }
 }

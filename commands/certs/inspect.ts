@@ -40,7 +40,7 @@ secret, secret in the wrong namespace), 0 otherwise.`
       allNamespaces: flags['all-namespaces'],
       selector,
     })
-    this.print(report, inspectView)
+    await this.print(report, inspectView)
     if (report.summary.errors > 0) this.setExitCode(1)
     return report
   }

@@ -43,7 +43,7 @@ stay valid because the CA is unchanged.`
     }
     if (this.outputFormat === 'wide') throw new UsageError('-o wide is not available for certs rotate', {hint: 'use -o table, yaml or json'})
     const result = await rotateCredential(this.gwContext(), request)
-    this.print(result, rotateView)
+    await this.print(result, rotateView)
     return result
   }
 }

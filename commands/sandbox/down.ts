@@ -10,7 +10,7 @@ export default class SandboxDown extends GwCommand<typeof SandboxDown> {
   async run(): Promise<{stopped: boolean; pid?: number}> {
     const stateDir = stateDirFrom(this.flags['state-dir'])
     const result = await stopSandbox(stateDir, {timeoutMs: 15_000})
-    this.print(result, {
+    await this.print(result, {
       table: (r) => [r.stopped ? `Sandbox (pid ${r.pid}) stopped; state kept in ${stateDir}.` : `No sandbox runs from ${stateDir}${r.pid ? ` (removed the stale pid file of ${r.pid})` : ''}.`],
     })
     return result

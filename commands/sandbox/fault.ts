@@ -40,7 +40,7 @@ sandbox reads this annotation.`
       : {errorRate: flags['error-rate'] === undefined ? 0 : parseErrorRate(flags['error-rate']), latencyMs: flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency')}
     const ctx = this.gwContext()
     const result = await setWorkloadFault(ctx.kube, await ctx.namespace(), this.args.workload, fault)
-    this.print(result, faultView)
+    await this.print(result, faultView)
     return result
   }
 }

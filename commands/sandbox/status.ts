@@ -10,7 +10,7 @@ export default class SandboxStatusCommand extends GwCommand<typeof SandboxStatus
 
   async run(): Promise<SandboxStatus> {
     const status = await sandboxStatus(stateDirFrom(this.flags['state-dir']))
-    this.print(status, sandboxStatusView)
+    await this.print(status, sandboxStatusView)
     return status
   }
 }

@@ -49,7 +49,7 @@ State survives down/up; --reset starts afresh.`
       const runtime = await startDetached({execPath: process.execPath, args: [...process.execArgv, ...args], stateDir, env: process.env})
       const {port: _port, ...facts} = runtime
       const result = {running: true, ...facts, detached: true}
-      this.print(result, sandboxUpView)
+      await this.print(result, sandboxUpView)
       return result
     }
     return this.runForeground({stateDir, kubeconfigOut, istioVersion})
@@ -91,7 +91,7 @@ State survives down/up; --reset starts afresh.`
     const {port: _port, ...facts} = runtime
     const result = {running: true, ...facts, detached: Boolean(process.send)}
     if (process.send) process.send({ready: true, runtime})
-    else this.print(result, sandboxUpView)
+    else await this.print(result, sandboxUpView)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve())
       process.once('SIGTERM', () => resolve())

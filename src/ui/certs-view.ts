@@ -33,7 +33,7 @@ export const createView: TableView<CreateCredentialResult> = {
  * What `certs create -o yaml|json` prints: the Secret objects, as `kubectl create --dry-run=client -o yaml`
  * would, private keys replaced by a placeholder unless --show-secrets.
  */
-export function renderCreatedObjects(result: CreateCredentialResult, format: Extract<OutputFormat, 'yaml' | 'json'>, showSecrets: boolean): string {
+export async function renderCreatedObjects(result: CreateCredentialResult, format: Extract<OutputFormat, 'yaml' | 'json'>, showSecrets: boolean): Promise<string> {
   const objects = showSecrets ? result.objects : result.objects.map(redactSecret)
   if (format === 'yaml') return objectsToYaml(objects)
   return `${JSON.stringify({apiVersion: 'v1', kind: 'List', items: objects, metadata: {}}, null, 2)}\n`

@@ -29,7 +29,7 @@ export const scaffoldView: TableView<ScaffoldResult> = {
 }
 
 /** -o yaml: the objects themselves, ready for `kubectl apply -f -`. */
-export function scaffoldObjectsYaml(result: ScaffoldResult): string {
+export async function scaffoldObjectsYaml(result: ScaffoldResult): Promise<string> {
   return objectsToYaml(result.objects.map((o) => o.object))
 }
 
