@@ -237,7 +237,8 @@ test('bad flag values exit 2 naming the flag', async () => {
     [['--rate-limit', 'fast'], /--rate-limit fast: expected COUNT\/UNIT/],
     [['--route', '/api'], /--route \/api: expected MATCH=SERVICE\[:PORT\]/],
     [['--https-redirect'], /an HTTPS redirect needs an HTTPS server/],
-    [['--timeout', 'soon'], /--timeout: .*timeout: must match/],
+    [['--timeout', 'soon'], /--timeout: timeout is not in the expected form \(write a duration like 30s/],
+    [['--subsets', 'v1,v2', '--weights', 'v1=150,v2=0'], /--weights: weight must be <= 100/],
   ] as [string[], RegExp][]) {
     const result = await run([...httpbin, ...argv, '--dry-run=client'])
     assert.equal(result.exitCode, 2, argv.join(' '))
