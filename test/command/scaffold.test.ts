@@ -285,5 +285,6 @@ test('routes for an existing Gateway: it must exist, and its hosts must cover th
   assert.equal(bound.exitCode, 0, bound.stderr)
   const vs = parseYaml(bound.stdout) as KubeObject & {spec: {gateways: string[]}}
   assert.deepEqual(vs.spec.gateways, ['shared-gateway'])
+  assert.ok(vs.metadata.resourceVersion, 'the object as the server stored it')
   assert.equal(vs.metadata.managedFields, undefined, 'bookkeeping is not printed')
 })
