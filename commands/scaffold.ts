@@ -51,7 +51,7 @@ namespace istio-system and port 80 unless given.`
     api: Flags.string({...builder, description: 'Object API to emit.', options: ['istio', 'gateway-api']}),
     egress: Flags.string({...builder, description: 'Scaffold the egress gateway pattern for this external host.'}),
     'dry-run': Flags.string({description: 'client: print only, no cluster; server: the server validates, nothing is stored.', options: ['none', 'client', 'server'], default: 'none'}),
-    'out-dir': Flags.string({description: 'Write one YAML file per object into this directory instead of applying.'}),
+    'out-dir': Flags.string({description: 'Write one YAML file per object into this directory instead of applying (with --dry-run=client no cluster is asked).'}),
     diff: Flags.boolean({description: 'Show a unified diff against the live objects instead of applying.', default: false, exclusive: ['out-dir']}),
     'force-conflicts': Flags.boolean({description: 'Take over objects and fields kubectl-gw did not create.', default: false}),
   }
