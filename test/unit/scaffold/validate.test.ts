@@ -52,3 +52,9 @@ test('external hosts need a port; VirtualServices need a Gateway', () => {
   assert.deepEqual(errors({name: 's', gateway, virtualServices: [{routes: [{to: 'api.partner.example.org'}]}]}), ['virtualServices.0.routes.0.to: external host api.partner.example.org needs a port'])
   assert.match(errors({name: 's', virtualServices: [{routes: [{to: 'web'}]}]}).join('\n'), /VirtualServices need a Gateway/)
 })
+
+test('Gateway API backends in another namespace need a ReferenceGrant (warned)', () => {
+  const findings = validateSpec({name: 's', api: 'gateway-api', gateway, virtualServices: [{routes: [{to: 'web.shop:80'}]}]}, clientDryRunFacts(), 'default')
+  assert.deepEqual(findings.errors, [])
+  assert.match(findings.warnings.map((w) => w.message).join('\n'), /backend shop\/web is in another namespace: the HTTPRoute needs a ReferenceGrant in shop/)
+})
