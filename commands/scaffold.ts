@@ -3,9 +3,9 @@ import type {ScaffoldResult} from '../src/scaffold/scaffold.ts'
 import {GwCommand} from './base-command.ts'
 
 const builderGroup = 'SCAFFOLD'
-const fromFlags = ['filename']
 /** Flags that build the spec; -f replaces all of them. */
-const builder = {helpGroup: builderGroup, exclusive: fromFlags}
+const builder = {helpGroup: builderGroup}
+const builderFlags = ['host', 'service', 'route', 'tls', 'credential', 'https-redirect', 'subsets', 'weights', 'timeout', 'retries', 'per-try-timeout', 'retry-on', 'lb', 'rate-limit', 'hpa', 'pdb', 'selector', 'api', 'egress']
 
 export default class Scaffold extends GwCommand<typeof Scaffold> {
   static override summary = 'Generate, validate and apply a Gateway, VirtualServices and DestinationRules (plus rate limit, HPA, PDB, egress).'
@@ -14,6 +14,11 @@ detects the gateway workload, Istio API version, Service ports and subset labels
 validates everything before writing, then server-side applies (field manager kubectl-gw).
 --dry-run=client needs no cluster: it uses networking.istio.io/v1, selector istio=ingressgateway,
 namespace istio-system and port 80 unless given.`
+  static override usage = [
+    'scaffold NAME --host HOST... [--route MATCH=SVC[:PORT]...] [--service SVC[:PORT]] [--tls none|simple|mutual|passthrough --credential SECRET --https-redirect] [--subsets v1,v2 --weights v1=90,v2=10] [--timeout 30s --retries 3 --per-try-timeout 10s --retry-on ...] [--lb LEAST_REQUEST] [--rate-limit 100/s] [--hpa min=2,max=10,cpu=70] [--pdb min-available=1] [--selector k=v] [--api istio|gateway-api] [--egress HOST]',
+    'scaffold -f spec.yaml',
+    '... [--dry-run=none|client|server] [-o table|yaml|json] [--out-dir DIR | --diff] [--force-conflicts]',
+  ]
   static override examples = [
     '<%= config.bin %> scaffold httpbin --host httpbin.example.com --service httpbin:8000',
     '<%= config.bin %> scaffold shop --host shop.example.com --route /api=api:8080 --route exact:/health=health:8080 --service web --tls simple --credential shop-cert --https-redirect',
@@ -25,7 +30,7 @@ namespace istio-system and port 80 unless given.`
     name: Args.string({description: 'Base name of the generated objects (the spec file\'s name: when -f is given).'}),
   }
   static override flags = {
-    filename: Flags.string({char: 'f', description: 'Spec file (YAML) describing the gateway, routes and policies; "-" is not supported.', helpGroup: builderGroup}),
+    filename: Flags.string({char: 'f', description: 'Spec file (YAML) describing the gateway, routes and policies (docs/scaffold-spec.md).', helpGroup: builderGroup, exclusive: builderFlags}),
     host: Flags.string({...builder, description: 'Host the Gateway serves (repeatable; "*.example.com" allowed).', multiple: true}),
     service: Flags.string({...builder, description: 'Default route destination, SVC[:PORT]; last after every --route.'}),
     route: Flags.string({...builder, description: 'MATCH=SVC[:PORT] route, in order: /api (prefix), exact:/health, regex:/v[0-9]+/.* (repeatable).', multiple: true}),
@@ -46,7 +51,7 @@ namespace istio-system and port 80 unless given.`
     api: Flags.string({...builder, description: 'Object API to emit.', options: ['istio', 'gateway-api']}),
     egress: Flags.string({...builder, description: 'Scaffold the egress gateway pattern for this external host.'}),
     'dry-run': Flags.string({description: 'client: print only, no cluster; server: the server validates, nothing is stored.', options: ['none', 'client', 'server'], default: 'none'}),
-    'out-dir': Flags.string({description: 'Write one YAML file per object into this directory instead of applying.'}),
+    'out-dir': Flags.string({description: 'Write one YAML file per object into this directory instead of applying (with --dry-run=client no cluster is asked).'}),
     diff: Flags.boolean({description: 'Show a unified diff against the live objects instead of applying.', default: false, exclusive: ['out-dir']}),
     'force-conflicts': Flags.boolean({description: 'Take over objects and fields kubectl-gw did not create.', default: false}),
   }

@@ -70,6 +70,8 @@ function describe(error: SchemaError): {message: string; hint?: string; key?: st
       return {message: `missing required field "${String(error.params.missingProperty)}"`, hint: `add ${String(error.params.missingProperty)}:`}
     case 'enum':
       return {message: 'value is not allowed', hint: `use one of: ${(error.params.allowedValues as unknown[]).join(', ')}`}
+    case 'pattern':
+      return schemaHint ? {message: 'is not in the expected form', hint: schemaHint} : {message: error.message ?? 'is invalid'}
     default:
       return {message: error.message ?? 'is invalid', hint: schemaHint}
   }
@@ -91,6 +93,9 @@ function mostTelling(errors: SchemaError[]): SchemaError[] {
 export interface SchemaProblem {
   path: SpecPath
   key?: string
+  /** The spec path as text, e.g. virtualServices[0].routes[1].timeout. */
+  where: string
+  /** What is wrong and how to fix it. */
   message: string
 }
 
@@ -102,7 +107,7 @@ export async function schemaProblems(data: unknown): Promise<SchemaProblem[]> {
     const path = toPath(error.instancePath)
     const {message, hint, key} = describe(error)
     const where = pathText(key ? [...path, key] : path) || '(top level)'
-    return {path, key, message: `${where}: ${message}${hint ? ` (${hint})` : ''}`}
+    return {path, key, where, message: `${message}${hint ? ` (${hint})` : ''}`}
   })
 }
 
@@ -124,7 +129,7 @@ export async function parseSpecText(text: string, fileName: string): Promise<Par
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UsageError(`${fileName}:1: a scaffold spec is a YAML mapping (name:, gateway:, virtualServices: ...)`, {hint: 'see docs/scaffold-spec.md'})
   }
-  const problems = (await schemaProblems(data)).map((p) => ({line: lineOf(doc, lines, p.path, p.key), text: p.message}))
+  const problems = (await schemaProblems(data)).map((p) => ({line: lineOf(doc, lines, p.path, p.key), text: `${p.where}: ${p.message}`}))
   if (problems.length) {
     problems.sort((a, b) => a.line - b.line)
     throw new UsageError(problems.map((p) => `${fileName}:${p.line}: ${p.text}`).join('\n'))

@@ -3,7 +3,7 @@ import {UsageError} from '../errors.ts'
 import type {KubeObject} from '../kube/client.ts'
 import {clientDryRunFacts, type ClusterFacts} from './facts.ts'
 import type {Locator} from './locate.ts'
-import {schemaProblems} from './parse-spec.ts'
+import {schemaProblems, type SchemaProblem} from './parse-spec.ts'
 import {planObjects} from './plan.ts'
 import type {ScaffoldSpec} from './spec.ts'
 import {validateSpec, type SpecIssue} from './validate.ts'
@@ -64,7 +64,9 @@ export async function resolveFacts(ctx: GwContext, options: ScaffoldOptions): Pr
 /** The objects a spec stands for against given facts, after every check; throws UsageError listing all problems. */
 export async function planScaffold(spec: ScaffoldSpec, facts: ClusterFacts, namespace: string, locate: Locator): Promise<{objects: KubeObject[]; warnings: ScaffoldWarning[]}> {
   const schema = await schemaProblems(spec)
-  if (schema.length) throw new UsageError(schema.map((p) => `${locate(p.key ? [...p.path, p.key] : p.path)}: ${p.message}`).join('\n'))
+  // Spec files were checked when read; what is left are flag values, named by their flag and field.
+  const subject = (p: SchemaProblem) => [...p.path, ...(p.key ? [p.key] : [])].filter((k) => typeof k === 'string').pop()
+  if (schema.length) throw new UsageError(schema.map((p) => `${locate(p.key ? [...p.path, p.key] : p.path)}: ${subject(p) ?? p.where} ${p.message}`).join('\n'))
   const effectiveNamespace = spec.namespace ?? namespace
   const findings = validateSpec(spec, facts, effectiveNamespace)
   failOn(findings.errors, locate)

@@ -210,6 +210,10 @@ function checkGatewayApiRoute(c: Check, path: SpecPath, route: RouteSpec): void 
   if (route.retries) c.error([...path, 'retries'], 'HTTPRoute retries are not in the standard Gateway API channel', 'drop retries or use --api istio')
   routeDestinations(route).forEach((d, i) => {
     if (d.subset) c.error([...path, 'to', i], `subset ${d.subset}: HTTPRoute has no subsets; route to one Service per version instead`, 'or use --api istio')
+    const ref = serviceRef(d.service, c.namespace)
+    if (ref && ref.namespace !== c.namespace) {
+      c.warn([...path, 'to', i], `backend ${serviceKey(ref)} is in another namespace: the HTTPRoute needs a ReferenceGrant in ${ref.namespace} to use it`, `create a ReferenceGrant in ${ref.namespace} allowing HTTPRoutes from ${c.namespace}`)
+    }
   })
 }
 

@@ -21,7 +21,7 @@ export interface ObjectOutcome {
 }
 
 function outcome(object: KubeObject, action: ObjectAction, extra: Partial<ObjectOutcome> = {}): ObjectOutcome {
-  return {apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '', action, ...extra, object}
+  return {apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '', action, object, ...extra}
 }
 
 export function objectsGenerated(objects: KubeObject[]): ObjectOutcome[] {

@@ -237,7 +237,8 @@ test('bad flag values exit 2 naming the flag', async () => {
     [['--rate-limit', 'fast'], /--rate-limit fast: expected COUNT\/UNIT/],
     [['--route', '/api'], /--route \/api: expected MATCH=SERVICE\[:PORT\]/],
     [['--https-redirect'], /an HTTPS redirect needs an HTTPS server/],
-    [['--timeout', 'soon'], /--timeout: .*timeout: must match/],
+    [['--timeout', 'soon'], /--timeout: timeout is not in the expected form \(write a duration like 30s/],
+    [['--subsets', 'v1,v2', '--weights', 'v1=150,v2=0'], /--weights: weight must be <= 100/],
   ] as [string[], RegExp][]) {
     const result = await run([...httpbin, ...argv, '--dry-run=client'])
     assert.equal(result.exitCode, 2, argv.join(' '))
@@ -284,5 +285,6 @@ test('routes for an existing Gateway: it must exist, and its hosts must cover th
   assert.equal(bound.exitCode, 0, bound.stderr)
   const vs = parseYaml(bound.stdout) as KubeObject & {spec: {gateways: string[]}}
   assert.deepEqual(vs.spec.gateways, ['shared-gateway'])
+  assert.ok(vs.metadata.resourceVersion, 'the object as the server stored it')
   assert.equal(vs.metadata.managedFields, undefined, 'bookkeeping is not printed')
 })

@@ -5,10 +5,12 @@ import os from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
+import {stringify} from 'yaml'
 import {createSimulatedMesh} from '../../src/sandbox/mesh/index.ts'
 import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
 import {gwBin} from '../helpers/paths.ts'
 import {fixturesDir} from '../helpers/scaffold-fixtures.ts'
+import {selfSignedCert, tlsSecret} from '../helpers/test-certs.ts'
 
 const run = promisify(execFile)
 const kubectlBin = '/usr/bin/kubectl'
@@ -87,5 +89,30 @@ describe('kubectl gw scaffold against the sandbox', {skip: !fs.existsSync(kubect
     assert.equal(gatewayApi.stdout, 'gateway.gateway.networking.k8s.io/web-gateway created (server dry run)\nhttproute.gateway.networking.k8s.io/web created (server dry run)\n')
     const stored = JSON.parse(await kubectl('get', 'gateways.networking.istio.io', '-A', '-o', 'json'))
     assert.deepEqual(stored.items.map((g: {metadata: {name: string}}) => g.metadata.name), ['api-gateway'], 'dry runs stored nothing')
+  })
+
+  it('warns about a credential next to the Gateway, which Envoy then never gets; fixed once it is in istio-system', async () => {
+    const cert = selfSignedCert('shop.example.com')
+    const secretFile = (namespace: string) => {
+      const file = path.join(dir, `secret-${namespace}.yaml`)
+      fs.writeFileSync(file, stringify(tlsSecret('shop-cert', namespace, cert)))
+      return file
+    }
+    await kubectl('apply', '-f', secretFile('default'))
+    const args = ['scaffold', 'shop', '--host', 'shop.example.com', '--service', 'web-frontend', '--tls', 'simple', '--credential', 'shop-cert']
+    const applied = await gw(...args)
+    assert.match(applied.stderr, /Warning: --credential: secret shop-cert is in namespace default, but must be in istio-system/)
+    const pods = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'istio=ingressgateway', '-o', 'json'))
+    const pod = pods.items.map((p: {metadata: {name: string}}) => p.metadata.name).sort()[0]
+    const activeSecrets = async () => {
+      const dump = JSON.parse(await kubectl('get', '--raw', `/api/v1/namespaces/istio-system/pods/${pod}:15000/proxy/config_dump?mask=dynamic_active_secrets`))
+      const secrets = dump.configs.find((c: {'@type': string}) => c['@type'].endsWith('.SecretsConfigDump'))
+      return ((secrets?.dynamic_active_secrets ?? []) as {name: string}[]).map((x) => x.name)
+    }
+    assert.ok(!(await activeSecrets()).includes('kubernetes://shop-cert'))
+    await kubectl('apply', '-f', secretFile('istio-system'))
+    const again = await gw(...args)
+    assert.doesNotMatch(again.stderr, /Warning/)
+    assert.ok((await activeSecrets()).includes('kubernetes://shop-cert'))
   })
 })
