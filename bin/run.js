@@ -7,10 +7,12 @@ if (major < 22 || (major === 22 && minor < 20)) {
   process.exit(2)
 }
 module.enableCompileCache?.()
+// Stack traces are shown only with --verbose; then they should name the TypeScript sources, not bundle chunks.
+if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true)
 process.stdout.on('error', (error) => {
   // `kubectl gw ... | head` closes the pipe early: stop quietly, as kubectl does.
   if (error.code === 'EPIPE') process.exit(0)
   throw error
 })
-const {execute} = await import('@oclif/core')
+const {execute} = await import('../dist/bundle/main.js')
 await execute({dir: import.meta.url})

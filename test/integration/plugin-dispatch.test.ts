@@ -76,6 +76,6 @@ describe('the kubectl-gw executable', () => {
     const file = writeTestKubeconfig({server: 'https://127.0.0.1:6443'})
     const {stderr, code} = await gw(['version', '--context', 'prod', '--verbose'], {KUBECONFIG: file})
     assert.equal(code, 2)
-    assert.match(stderr, /at .*kubeconfig\.js:\d+/)
+    assert.match(stderr, /at .*src\/kube\/kubeconfig\.ts:\d+/)
   })
 })

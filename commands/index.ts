@@ -1,0 +1,23 @@
+// Every command, for oclif's explicit discovery: the bundle holds them all in one module, so start-up
+// reads one file instead of walking a directory. Heavy code stays behind dynamic imports in each run().
+import CertsCreate from './certs/create.ts'
+import CertsInspect from './certs/inspect.ts'
+import CertsRotate from './certs/rotate.ts'
+import SandboxDown from './sandbox/down.ts'
+import SandboxFault from './sandbox/fault.ts'
+import SandboxStatus from './sandbox/status.ts'
+import SandboxUp from './sandbox/up.ts'
+import Scaffold from './scaffold.ts'
+import Version from './version.ts'
+
+export const COMMANDS = {
+  'certs:create': CertsCreate,
+  'certs:inspect': CertsInspect,
+  'certs:rotate': CertsRotate,
+  'sandbox:down': SandboxDown,
+  'sandbox:fault': SandboxFault,
+  'sandbox:status': SandboxStatus,
+  'sandbox:up': SandboxUp,
+  scaffold: Scaffold,
+  version: Version,
+}
