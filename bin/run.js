@@ -14,5 +14,15 @@ process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0)
   throw error
 })
-const {execute} = await import('../dist/bundle/main.js')
-await execute({dir: import.meta.url})
+const {run, flush} = await import('../dist/bundle/main.js')
+try {
+  await run(process.argv.slice(2), import.meta.url)
+  await flush()
+} catch (error) {
+  // Commands report their own errors; what arrives here failed before any command ran (an unknown
+  // command or topic, help for one): one line, kubectl style, exit 2 as a usage error.
+  const message = String(error?.message ?? error).split('\n').find((line) => line.trim() !== '') ?? 'unknown error'
+  const exit = error?.oclif?.exit
+  if (exit !== 0) process.stderr.write(`error: ${message.replace(/^\s*›?\s*Error:\s*/, '')} (see 'kubectl gw --help')\n`)
+  process.exitCode = exit ?? 2
+}

@@ -3,6 +3,7 @@
 import CertsCreate from './certs/create.ts'
 import CertsInspect from './certs/inspect.ts'
 import CertsRotate from './certs/rotate.ts'
+import Help from './help.ts'
 import SandboxDown from './sandbox/down.ts'
 import SandboxFault from './sandbox/fault.ts'
 import SandboxStatus from './sandbox/status.ts'
@@ -14,6 +15,7 @@ export const COMMANDS = {
   'certs:create': CertsCreate,
   'certs:inspect': CertsInspect,
   'certs:rotate': CertsRotate,
+  help: Help,
   'sandbox:down': SandboxDown,
   'sandbox:fault': SandboxFault,
   'sandbox:status': SandboxStatus,

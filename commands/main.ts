@@ -1,2 +1,2 @@
 // The bundle's entry: oclif itself, bundled with the commands so that both share one copy.
-export {execute} from '@oclif/core'
+export {flush, run} from '@oclif/core'

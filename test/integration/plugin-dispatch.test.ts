@@ -79,3 +79,17 @@ describe('the kubectl-gw executable', () => {
     assert.match(stderr, /at .*src\/kube\/kubeconfig\.ts:\d+/)
   })
 })
+
+describe('commands that do not exist', () => {
+  it('an unknown command: one line, exit 2', async () => {
+    const {stderr, code} = await gw(['frobnicate'])
+    assert.equal(code, 2)
+    assert.equal(stderr.trim(), "error: command frobnicate not found (see 'kubectl gw --help')")
+  })
+
+  it('`kubectl gw help certs create` shows that command\'s help', async () => {
+    const {stdout, code} = await gw(['help', 'certs', 'create'])
+    assert.equal(code, 0)
+    assert.match(stdout, /\$ kubectl gw certs create SECRET --host/)
+  })
+})
