@@ -192,7 +192,7 @@ test('--out-dir writes one YAML file per object', async () => {
 test('-o json is the documented ScaffoldResult contract', async () => {
   const result = await run([...httpbin, '--tls', 'simple', '--credential', 'missing-cert', '-o', 'json'])
   const json = JSON.parse(result.stdout)
-  assert.deepEqual(Object.keys(json), ['kind', 'dryRun', 'mode', 'detected', 'networkingApiVersion', 'gatewayWorkload', 'objects', 'warnings'])
+  assert.deepEqual(Object.keys(json), ['kind', 'dryRun', 'mode', 'detected', 'networkingApiVersion', 'gatewayWorkload', 'objects', 'credentials', 'warnings'])
   assert.equal(json.kind, 'ScaffoldResult')
   assert.deepEqual({dryRun: json.dryRun, mode: json.mode, detected: json.detected, api: json.networkingApiVersion}, {dryRun: 'none', mode: 'apply', detected: true, api: 'networking.istio.io/v1'})
   assert.deepEqual(json.gatewayWorkload, {namespace: 'istio-system', selector: {istio: 'ingressgateway'}, deployment: 'istio-ingressgateway'})
