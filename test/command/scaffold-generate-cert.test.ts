@@ -152,6 +152,13 @@ describe('kubectl gw scaffold --generate-cert', () => {
     assert.deepEqual(kube.writes, [])
   })
 
+  it('with --api gateway-api the credential goes to the Gateway\'s namespace, where Istio deploys its gateway pods', async () => {
+    const result = await run(['shop', '--host', 'shop.example.com', '--service', 'httpbin.default:8000', '--api', 'gateway-api', '--tls', 'simple', '--generate-cert', '-n', 'shop', '--dry-run=server', '-o', 'json'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const json = JSON.parse(result.stdout) as {objects: {kind: string; namespace: string; name: string}[]}
+    assert.deepEqual(json.objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`).slice(0, 3), ['Secret shop/shop-credential-ca', 'Secret shop/shop-credential', 'Gateway shop/shop-gateway'])
+  })
+
   it('the spec file: generateCert with the default credential name', async () => {
     const file = path.join(tempDir(), 'shop.yaml')
     await writeFile(file, 'name: shop\ngateway:\n  hosts: [shop.example.com]\n  tls: simple\n  generateCert: true\nvirtualServices:\n  - routes:\n      - to: httpbin\n')
