@@ -5,7 +5,7 @@ import {GwCommand} from './base-command.ts'
 const builderGroup = 'SCAFFOLD'
 /** Flags that build the spec; -f replaces all of them. */
 const builder = {helpGroup: builderGroup}
-const builderFlags = ['host', 'service', 'route', 'tls', 'credential', 'https-redirect', 'subsets', 'weights', 'timeout', 'retries', 'per-try-timeout', 'retry-on', 'lb', 'rate-limit', 'hpa', 'pdb', 'selector', 'api', 'egress']
+const builderFlags = ['host', 'service', 'route', 'tls', 'credential', 'generate-cert', 'https-redirect', 'subsets', 'weights', 'timeout', 'retries', 'per-try-timeout', 'retry-on', 'lb', 'rate-limit', 'hpa', 'pdb', 'selector', 'api', 'egress']
 
 export default class Scaffold extends GwCommand<typeof Scaffold> {
   static override summary = 'Generate, validate and apply a Gateway, VirtualServices and DestinationRules (plus rate limit, HPA, PDB, egress).'
@@ -15,13 +15,14 @@ validates everything before writing, then server-side applies (field manager kub
 --dry-run=client needs no cluster: it uses networking.istio.io/v1, selector istio=ingressgateway,
 namespace istio-system and port 80 unless given.`
   static override usage = [
-    'scaffold NAME --host HOST... [--route MATCH=SVC[:PORT]...] [--service SVC[:PORT]] [--tls none|simple|mutual|passthrough --credential SECRET --https-redirect] [--subsets v1,v2 --weights v1=90,v2=10] [--timeout 30s --retries 3 --per-try-timeout 10s --retry-on ...] [--lb LEAST_REQUEST] [--rate-limit 100/s] [--hpa min=2,max=10,cpu=70] [--pdb min-available=1] [--selector k=v] [--api istio|gateway-api] [--egress HOST]',
+    'scaffold NAME --host HOST... [--route MATCH=SVC[:PORT]...] [--service SVC[:PORT]] [--tls none|simple|mutual|passthrough --credential SECRET --generate-cert --https-redirect] [--subsets v1,v2 --weights v1=90,v2=10] [--timeout 30s --retries 3 --per-try-timeout 10s --retry-on ...] [--lb LEAST_REQUEST] [--rate-limit 100/s] [--hpa min=2,max=10,cpu=70] [--pdb min-available=1] [--selector k=v] [--api istio|gateway-api] [--egress HOST]',
     'scaffold -f spec.yaml',
-    '... [--dry-run=none|client|server] [-o table|yaml|json] [--out-dir DIR | --diff] [--force-conflicts]',
+    '... [--dry-run=none|client|server] [-o table|yaml|json [--show-secrets]] [--out-dir DIR | --diff] [--force-conflicts]',
   ]
   static override examples = [
     '<%= config.bin %> scaffold httpbin --host httpbin.example.com --service httpbin:8000',
     '<%= config.bin %> scaffold shop --host shop.example.com --route /api=api:8080 --route exact:/health=health:8080 --service web --tls simple --credential shop-cert --https-redirect',
+    '<%= config.bin %> scaffold web --host web.example.com --host "*.apps.example.com" --service web --tls simple --generate-cert',
     '<%= config.bin %> scaffold app --host app.example.com --service app --subsets v1,v2 --weights v1=90,v2=10 --dry-run=client -o yaml',
     '<%= config.bin %> scaffold -f production.yaml --diff',
     '<%= config.bin %> scaffold cnn --egress edition.cnn.com --tls passthrough',
@@ -35,7 +36,11 @@ namespace istio-system and port 80 unless given.`
     service: Flags.string({...builder, description: 'Default route destination, SVC[:PORT]; last after every --route.'}),
     route: Flags.string({...builder, description: 'MATCH=SVC[:PORT] route, in order: /api (prefix), exact:/health, regex:/v[0-9]+/.* (repeatable).', multiple: true}),
     tls: Flags.string({...builder, description: 'TLS at the gateway (with --egress: simple = TLS origination at the egress gateway).', options: ['none', 'simple', 'mutual', 'passthrough']}),
-    credential: Flags.string({...builder, description: "Secret with the server certificate, in the gateway workload's namespace."}),
+    credential: Flags.string({...builder, description: "Secret with the server certificate, in the gateway workload's namespace (with --generate-cert default NAME-credential)."}),
+    'generate-cert': Flags.boolean({
+      ...builder,
+      description: "With --tls simple|mutual: issue a CA and a server certificate for every --host (MUTUAL: ca.crt and a client certificate) as the --credential secret, in the gateway workload's namespace; an existing secret is reused.",
+    }),
     'https-redirect': Flags.boolean({description: 'Add an HTTP server on 80 that redirects to HTTPS.', ...builder}),
     subsets: Flags.string({...builder, description: 'Subsets of --service, e.g. v1,v2 (pod label values, detected).'}),
     weights: Flags.string({...builder, description: 'Weights per subset, e.g. v1=90,v2=10.'}),
@@ -54,12 +59,13 @@ namespace istio-system and port 80 unless given.`
     'out-dir': Flags.string({description: 'Write one YAML file per object into this directory instead of applying (with --dry-run=client no cluster is asked).'}),
     diff: Flags.boolean({description: 'Show a unified diff against the live objects instead of applying.', default: false, exclusive: ['out-dir']}),
     'force-conflicts': Flags.boolean({description: 'Take over objects and fields kubectl-gw did not create.', default: false}),
+    'show-secrets': Flags.boolean({description: 'Print the private keys of generated secrets in -o yaml|json output instead of a placeholder.', default: false}),
   }
 
   async run(): Promise<ScaffoldResult | undefined> {
     const {readScaffoldInput} = await import('../src/scaffold/input.ts')
     const {runScaffold} = await import('../src/scaffold/scaffold.ts')
-    const {scaffoldObjectsYaml, scaffoldView, warningLines} = await import('../src/ui/scaffold-view.ts')
+    const {scaffoldObjectsYaml, scaffoldView, shownResult, warningLines} = await import('../src/ui/scaffold-view.ts')
     const ctx = this.gwContext()
     const f = this.flags
     const dryRun = f['dry-run'] as 'none' | 'client' | 'server'
@@ -72,6 +78,7 @@ namespace istio-system and port 80 unless given.`
         routes: f.route ?? [],
         tls: f.tls as 'none' | 'simple' | 'mutual' | 'passthrough' | undefined,
         credential: f.credential,
+        generateCert: f['generate-cert'],
         httpsRedirect: f['https-redirect'],
         subsets: f.subsets,
         weights: f.weights,
@@ -91,8 +98,9 @@ namespace istio-system and port 80 unless given.`
     const namespace = f.namespace ?? (dryRun === 'client' ? await ctx.namespace().catch(() => 'default') : await ctx.namespace())
     const result = await runScaffold(ctx, {...input, namespace, dryRun, diff: f.diff, outDir: f['out-dir'], forceConflicts: f['force-conflicts']})
     for (const warning of warningLines(result)) ctx.io.stderr.write(`${warning}\n`)
-    if (this.outputFormat === 'yaml') ctx.io.stdout.write(await scaffoldObjectsYaml(result))
-    else await this.print(result, scaffoldView)
+    const shown = shownResult(result, f['show-secrets'])
+    if (this.outputFormat === 'yaml') ctx.io.stdout.write(await scaffoldObjectsYaml(shown))
+    else await this.print(shown, scaffoldView)
     return result
   }
 }

@@ -9,6 +9,7 @@ export interface ScaffoldFlags {
   routes: string[]
   tls?: TlsChoice
   credential?: string
+  generateCert?: boolean
   httpsRedirect?: boolean
   subsets?: string
   weights?: string
@@ -94,12 +95,20 @@ export function flagsToSpec(name: string, flags: ScaffoldFlags): FlagSpec {
     spec.egress = {host: flags.egress, tls: flags.tls === 'passthrough' ? 'passthrough' : flags.tls === 'simple' ? 'originate' : 'none', selector}
     origins.push({path: ['egress'], flag: '--egress'}, {path: ['egress', 'tls'], flag: '--tls'})
   }
+  if (flags.generateCert) {
+    // Checked here, before the cluster is asked: a flag combination that cannot work is a usage error.
+    if (flags.hosts.length === 0) throw new UsageError('--generate-cert issues the ingress Gateway\'s certificate: it needs --host', {hint: 'e.g. --host app.example.com --tls simple --generate-cert'})
+    if (flags.tls !== 'simple' && flags.tls !== 'mutual') {
+      throw new UsageError(`--generate-cert needs --tls simple or --tls mutual (got --tls ${flags.tls ?? 'none'}): only a terminating gateway uses a certificate`, {hint: 'pass --tls simple (or mutual), or drop --generate-cert'})
+    }
+  }
   if (flags.hosts.length > 0 || !flags.egress) {
-    spec.gateway = {hosts: flags.hosts, tls: flags.tls, credential: flags.credential, httpsRedirect: flags.httpsRedirect || undefined, selector: flags.egress ? undefined : selector}
+    spec.gateway = {hosts: flags.hosts, tls: flags.tls, credential: flags.credential, generateCert: flags.generateCert || undefined, httpsRedirect: flags.httpsRedirect || undefined, selector: flags.egress ? undefined : selector}
     origins.push(
       {path: ['gateway'], flag: '--host'},
       {path: ['gateway', 'tls'], flag: '--tls'},
       {path: ['gateway', 'credential'], flag: '--credential'},
+      {path: ['gateway', 'generateCert'], flag: '--generate-cert'},
       {path: ['gateway', 'httpsRedirect'], flag: '--https-redirect'},
       {path: ['gateway', 'selector'], flag: '--selector'},
     )

@@ -5,6 +5,7 @@ import {clientDryRunFacts, type ClusterFacts} from './facts.ts'
 import type {Locator} from './locate.ts'
 import {schemaProblems, type SchemaProblem} from './parse-spec.ts'
 import {planObjects} from './plan.ts'
+import {generateCredentials, wantedCredentials, withDefaultCredential, type CredentialOutcome} from './credentials.ts'
 import type {ScaffoldSpec} from './spec.ts'
 import {validateSpec, type SpecIssue} from './validate.ts'
 import {applyScaffold, diffScaffold, objectsGenerated, writeObjectFiles, type ObjectOutcome} from './write.ts'
@@ -42,6 +43,8 @@ export interface ScaffoldResult {
   networkingApiVersion: string
   gatewayWorkload: {namespace: string; selector: Record<string, string>; deployment: string}
   objects: ObjectOutcome[]
+  /** generateCert: per credential secret, whether it was generated (its secrets are in objects) or reused. */
+  credentials: CredentialOutcome[]
   warnings: ScaffoldWarning[]
 }
 
@@ -80,9 +83,14 @@ export async function planScaffold(spec: ScaffoldSpec, facts: ClusterFacts, name
  * kubectl gw scaffold: detect (unless a client dry run), validate, plan, then apply / diff / write
  * files / only generate. Nothing is written when any check fails.
  */
-export async function runScaffold(ctx: GwContext, options: ScaffoldOptions): Promise<ScaffoldResult> {
+export async function runScaffold(ctx: GwContext, request: ScaffoldOptions): Promise<ScaffoldResult> {
+  const options = {...request, spec: withDefaultCredential(request.spec)}
   const facts = await resolveFacts(ctx, options)
-  const {objects, warnings} = await planScaffold(options.spec, facts, options.namespace, options.locate)
+  const planned = await planScaffold(options.spec, facts, options.namespace, options.locate)
+  // Only after every check passed: issuing is the slow part, and a refusal must leave nothing behind.
+  const credentials = await generateCredentials(ctx, wantedCredentials(options.spec, facts, options.spec.namespace ?? options.namespace), facts)
+  // Secrets first, so the Gateway never points at a credential that is not there yet.
+  const objects = [...credentials.objects, ...planned.objects]
   let outcomes: ObjectOutcome[]
   let mode: ScaffoldResult['mode']
   if (options.outDir) {
@@ -106,6 +114,7 @@ export async function runScaffold(ctx: GwContext, options: ScaffoldOptions): Pro
     networkingApiVersion: facts.networkingApiVersion,
     gatewayWorkload: {namespace: facts.ingress.namespace, selector: facts.ingress.selector, deployment: facts.ingress.deployment},
     objects: outcomes,
-    warnings,
+    credentials: credentials.outcomes,
+    warnings: planned.warnings,
   }
 }

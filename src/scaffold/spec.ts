@@ -69,6 +69,8 @@ export interface GatewaySpec {
   hosts?: string[]
   tls?: TlsChoice
   credential?: string
+  /** Issue the credential secret(s) of the SIMPLE/MUTUAL servers through the certs core (default name `<name>-credential`). */
+  generateCert?: boolean
   httpsRedirect?: boolean
   /** Explicit servers, instead of hosts / tls / credential / httpsRedirect. */
   servers?: ServerSpec[]
@@ -218,6 +220,7 @@ export const scaffoldSpecSchema = {
         hosts: hostList,
         tls: tlsChoice,
         credential: k8sName,
+        generateCert: {type: 'boolean'},
         httpsRedirect: {type: 'boolean'},
         servers: {
           type: 'array',

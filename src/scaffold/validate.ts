@@ -1,6 +1,8 @@
 import type {KubeObject} from '../kube/client.ts'
 import {requiresWeightsSumTo100} from '../istio/api-versions.ts'
 import {labelSelectorString} from '../istio/gateway-workload.ts'
+import {hostProblem as certificateHostProblem} from '../certs/hosts.ts'
+import {credentialNamespace, wantedCredentials} from './credentials.ts'
 import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
 import {referencedSubsets} from './plan.ts'
 import {gatewayApiWorkload} from './plan-gateway-api.ts'
@@ -101,19 +103,39 @@ function checkTls(c: Check): void {
   })
 }
 
+/** generateCert: something to issue, for hosts a certificate can name. */
+function checkGenerateCert(c: Check): void {
+  const gateway = c.spec.gateway
+  if (!gateway?.generateCert) return
+  const path: SpecPath = ['gateway', 'generateCert']
+  if (gateway.existing) {
+    c.error(path, 'certificates are generated for a Gateway scaffold creates, not an existing one', 'drop generateCert, or use kubectl gw certs create for the existing Gateway\'s credential')
+    return
+  }
+  const wanted = wantedCredentials(c.spec, c.facts, c.namespace)
+  if (wanted.length === 0) {
+    const tls = gateway.servers ? 'no server with tls.mode SIMPLE or MUTUAL' : `TLS is ${gateway.tls ?? 'none'}`
+    c.error(path, `a certificate is generated only for TLS SIMPLE or MUTUAL, and ${tls}`, 'pass --tls simple or --tls mutual, or drop --generate-cert')
+  }
+  for (const credential of wanted) {
+    for (const host of credential.hosts) {
+      const problem = certificateHostProblem(host)
+      if (problem) c.error(credential.path, `no certificate can name host "${host}": ${problem}`, 'list the exact names, or a wildcard like *.example.com')
+    }
+  }
+}
+
 const certKeys = [['tls.crt', 'tls.key'], ['cert', 'key']]
 const caKeys = ['ca.crt', 'cacert']
-
-function credentialNamespace(c: Check): string {
-  return c.spec.api === 'gateway-api' ? (c.spec.gateway?.namespace ?? c.namespace) : c.facts.ingress.namespace
-}
 
 /** The classic mistake: Istio reads credentials only from the gateway workload's namespace. */
 function checkCredential(c: Check, path: SpecPath, name: string, mode: string): void {
   if (!c.facts.live) return
-  const namespace = credentialNamespace(c)
+  const namespace = credentialNamespace(c.spec, c.facts, c.namespace)
   const where = c.spec.api === 'gateway-api' ? "the Gateway's namespace" : "the gateway workload's namespace, the only one Istio reads credentials from"
   const secret = c.facts.secrets.find((s) => s.name === name && s.namespace === namespace)
+  // generateCert creates it where Istio reads it; a copy elsewhere no longer matters.
+  if (!secret && c.spec.gateway?.generateCert) return
   if (!secret) {
     const elsewhere = c.facts.secrets.filter((s) => s.name === name).map((s) => s.namespace)
     if (elsewhere.length) {
@@ -331,6 +353,6 @@ export function validateSpec(spec: ScaffoldSpec, facts: ClusterFacts, namespace:
     check.error([], 'nothing to scaffold', 'pass --host HOST (with --service or --route), or --egress HOST')
   }
   if (spec.virtualServices?.length && !spec.gateway) check.error(['virtualServices'], 'VirtualServices need a Gateway to bind to', 'add --host, or gateway: in the spec')
-  for (const run of [checkHosts, checkCoverage, checkTls, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkWorkload, checkEgress]) run(check)
+  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkWorkload, checkEgress]) run(check)
   return findings
 }

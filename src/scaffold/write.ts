@@ -1,8 +1,9 @@
-import {mkdir, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {stringify as toYaml} from 'yaml'
 import type {KubeClient, KubeObject} from '../kube/client.ts'
 import {applyObjects, comparable, fieldManager} from '../kube/apply.ts'
+import {redactSecret, type Secret} from '../certs/secrets.ts'
 import {unifiedDiff} from '../ui/line-diff.ts'
 
 export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'generated' | 'written'
@@ -32,13 +33,21 @@ export function objectFileName(object: KubeObject): string {
   return `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`
 }
 
-/** One YAML file per object; the directory is created when missing. */
+/** A Secret's private keys, shown only when asked (--show-secrets); other objects as they are. */
+export function printable(object: KubeObject): KubeObject {
+  return object.kind === 'Secret' && object.apiVersion === 'v1' ? redactSecret(object as Secret) : object
+}
+
+/** One YAML file per object; the directory is created when missing. Secrets (private keys) are 0600. */
 export async function writeObjectFiles(objects: KubeObject[], directory: string): Promise<ObjectOutcome[]> {
   await mkdir(directory, {recursive: true})
   const results: ObjectOutcome[] = []
   for (const object of objects) {
     const file = path.join(directory, objectFileName(object))
-    await writeFile(file, toYaml(object, {lineWidth: 0}), {mode: 0o644})
+    const mode = object.kind === 'Secret' ? 0o600 : 0o644
+    await writeFile(file, toYaml(object, {lineWidth: 0}), {mode})
+    // writeFile's mode applies only to a new file; an old one keeps its bits.
+    await chmod(file, mode)
     results.push(outcome(object, 'written', {file}))
   }
   return results
@@ -59,8 +68,9 @@ export async function diffScaffold(kube: KubeClient, objects: KubeObject[], opti
     const ref = {apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name ?? '', namespace: object.metadata.namespace}
     const live = await kube.get(ref)
     const predicted = await kube.apply(object, {fieldManager, dryRun: true, force: options.forceConflicts})
-    const before = live ? toYaml(comparable(live), {lineWidth: 0}) : ''
-    const after = toYaml(comparable(predicted), {lineWidth: 0})
+    // Like kubectl diff, never print a Secret's private keys; certificates still show what changes.
+    const before = live ? toYaml(comparable(printable(live)), {lineWidth: 0}) : ''
+    const after = toYaml(comparable(printable(predicted)), {lineWidth: 0})
     const label = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`
     const diff = unifiedDiff(before, after, {from: `live ${label}`, to: `scaffold ${label}`})
     results.push(outcome(object, !live ? 'created' : diff ? 'configured' : 'unchanged', {diff}))

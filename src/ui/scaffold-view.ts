@@ -1,5 +1,5 @@
 import type {ScaffoldResult} from '../scaffold/scaffold.ts'
-import type {ObjectOutcome} from '../scaffold/write.ts'
+import {printable, type ObjectOutcome} from '../scaffold/write.ts'
 import {splitApiVersion} from '../kube/client.ts'
 import {objectsToYaml, type TableView} from './render.ts'
 
@@ -28,11 +28,22 @@ export const scaffoldView: TableView<ScaffoldResult> = {
   },
 }
 
-/** -o yaml: the objects themselves, ready for `kubectl apply -f -`. */
+/** The result fit to print: Secrets' private keys replaced by a placeholder unless --show-secrets (as certs create does). */
+export function shownResult(result: ScaffoldResult, showSecrets: boolean): ScaffoldResult {
+  return showSecrets ? result : {...result, objects: result.objects.map((o) => ({...o, object: printable(o.object)}))}
+}
+
+/** -o yaml: the objects themselves, ready for `kubectl apply -f -` (with --show-secrets when they include generated keys). */
 export async function scaffoldObjectsYaml(result: ScaffoldResult): Promise<string> {
   return objectsToYaml(result.objects.map((o) => o.object))
 }
 
+/** stderr: the warnings, then what --generate-cert left alone. */
 export function warningLines(result: ScaffoldResult): string[] {
-  return result.warnings.map((w) => `Warning: ${w.source}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`)
+  return [
+    ...result.warnings.map((w) => `Warning: ${w.source}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`),
+    ...result.credentials
+      .filter((c) => c.action === 'reused')
+      .map((c) => `Note: secret ${c.namespace}/${c.name} exists: reused, not regenerated (renew it with kubectl gw certs rotate ${c.name} -n ${c.namespace})`),
+  ]
 }

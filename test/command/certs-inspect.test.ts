@@ -7,7 +7,8 @@ import {credentialSecrets} from '../../src/certs/secrets.ts'
 import type {KubeObject} from '../../src/kube/client.ts'
 import {KubeApiError} from '../../src/kube/api-errors.ts'
 import {ExitCode} from '../../src/errors.ts'
-import {MemoryKube, fakeContext, gatewayPod, runCommand} from '../helpers/memory-kube.ts'
+import {FakeKube, gatewayPod} from '../helpers/fake-kube.ts'
+import {fakeContext, runCommand} from '../helpers/fake-context.ts'
 
 const now = new Date('2026-06-01T12:00:00Z')
 const dayMs = 86_400_000
@@ -30,7 +31,7 @@ function gateway(namespace: string, name: string, servers: {port: number; hosts:
   }
 }
 
-async function world(): Promise<MemoryKube> {
+async function world(): Promise<FakeKube> {
   const garbage: KubeObject = {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -39,7 +40,7 @@ async function world(): Promise<MemoryKube> {
     data: {'tls.crt': Buffer.from('-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n').toString('base64'), 'tls.key': Buffer.from('nope').toString('base64')},
   }
   const opaque: KubeObject = {apiVersion: 'v1', kind: 'Secret', metadata: {namespace: 'istio-system', name: 'db-password'}, type: 'Opaque', data: {password: 'c2VjcmV0'}}
-  return new MemoryKube([
+  return new FakeKube([
     gatewayPod(),
     ...(await credential('good', 'istio-system', ['web.example.com'])),
     ...(await credential('expired', 'istio-system', ['old.example.com'], {issuedAt: new Date(now.getTime() - 400 * dayMs), days: 30})),
@@ -64,10 +65,10 @@ function codes(report: InspectReport, name: string): string[] {
 
 describe('certs inspect (fake cluster)', () => {
   it('reports expired, expiring, host-mismatched, garbage and MUTUAL-without-CA secrets, and exits 1', async () => {
-    const ctx = fakeContext(await world(), {now})
+    const ctx = fakeContext({kube: await world(), now})
     const cmd = await runCommand(CertsInspect, ['-o', 'json'], ctx)
-    assert.equal(cmd.exitCode, 1, ctx.stderr.text)
-    const report = JSON.parse(ctx.stdout.text) as InspectReport
+    assert.equal(cmd.exitCode, 1, ctx.io.err())
+    const report = JSON.parse(ctx.io.out()) as InspectReport
     assert.deepEqual(
       report.secrets.map((s) => s.name),
       ['expired', 'garbage', 'good', 'mismatch', 'nocacert', 'soon'],
@@ -89,9 +90,9 @@ describe('certs inspect (fake cluster)', () => {
   })
 
   it('pins the -o json shape', async () => {
-    const ctx = fakeContext(await world(), {now})
+    const ctx = fakeContext({kube: await world(), now})
     await runCommand(CertsInspect, ['good', '-o', 'json'], ctx)
-    const report = JSON.parse(ctx.stdout.text) as Record<string, unknown> & InspectReport
+    const report = JSON.parse(ctx.io.out()) as Record<string, unknown> & InspectReport
     assert.deepEqual(Object.keys(report), ['summary', 'secrets', 'notes'])
     assert.deepEqual(Object.keys(report.summary), ['secrets', 'errors', 'warnings', 'infos'])
     const secret = report.secrets[0] as unknown as Record<string, unknown>
@@ -104,9 +105,9 @@ describe('certs inspect (fake cluster)', () => {
   })
 
   it('-A finds a secret in the wrong namespace for the Gateway that references it', async () => {
-    const ctx = fakeContext(await world(), {now})
+    const ctx = fakeContext({kube: await world(), now})
     await runCommand(CertsInspect, ['-A', '-o', 'json'], ctx)
-    const report = JSON.parse(ctx.stdout.text) as InspectReport
+    const report = JSON.parse(ctx.io.out()) as InspectReport
     const wrong = report.secrets.find((s) => s.name === 'wrongns')
     assert.equal(wrong?.namespace, 'default')
     assert.deepEqual(wrong?.findings.map((f) => f.code), ['GatewayCredentialWrongNamespace'])
@@ -114,47 +115,47 @@ describe('certs inspect (fake cluster)', () => {
   })
 
   it('a MUTUAL credential with ca.crt verifies its chain and has no finding; the table shows it', async () => {
-    const kube = new MemoryKube([gatewayPod(), ...(await credential('mtls', 'istio-system', ['secure.example.com'], {mutual: true})), gateway('default', 'gw', [{port: 443, hosts: ['secure.example.com'], mode: 'MUTUAL', credentialName: 'mtls'}])])
-    const ctx = fakeContext(kube, {now})
+    const kube = new FakeKube([gatewayPod(), ...(await credential('mtls', 'istio-system', ['secure.example.com'], {mutual: true})), gateway('default', 'gw', [{port: 443, hosts: ['secure.example.com'], mode: 'MUTUAL', credentialName: 'mtls'}])])
+    const ctx = fakeContext({kube, now})
     const cmd = await runCommand(CertsInspect, ['mtls'], ctx)
-    assert.equal(cmd.exitCode, 0, ctx.stdout.text)
-    assert.match(ctx.stdout.text, /^NAME\s+ROLE\s+SUBJECT\s+SANS\s+NOT AFTER\s+DAYS\s+KEY\s+CHAIN\s+GATEWAYS\s+STATUS/m)
-    assert.match(ctx.stdout.text, /mtls\s+server\s+CN=secure\.example\.com\s+DNS:secure\.example\.com\s+2027-06-01\s+365\s+match\s+verified\s+default\/gw\(MUTUAL\)\s+OK/)
+    assert.equal(cmd.exitCode, 0, ctx.io.out())
+    assert.match(ctx.io.out(), /^NAME\s+ROLE\s+SUBJECT\s+SANS\s+NOT AFTER\s+DAYS\s+KEY\s+CHAIN\s+GATEWAYS\s+STATUS/m)
+    assert.match(ctx.io.out(), /mtls\s+server\s+CN=secure\.example\.com\s+DNS:secure\.example\.com\s+2027-06-01\s+365\s+match\s+verified\s+default\/gw\(MUTUAL\)\s+OK/)
   })
 
   it('garbage in a named secret is a finding in the report, not a crash; a missing secret exits 1', async () => {
-    const ctx = fakeContext(await world(), {now})
+    const ctx = fakeContext({kube: await world(), now})
     const cmd = await runCommand(CertsInspect, ['garbage'], ctx)
     assert.equal(cmd.exitCode, 1)
-    assert.match(ctx.stdout.text, /error\s+\[GatewayCredentialInvalid\] \(Secret istio-system\/garbage\) tls\.crt is not a valid PEM certificate/)
-    assert.doesNotMatch(ctx.stderr.text, /at .*\.ts:\d+/)
+    assert.match(ctx.io.out(), /error\s+\[GatewayCredentialInvalid\] \(Secret istio-system\/garbage\) tls\.crt is not a valid PEM certificate/)
+    assert.doesNotMatch(ctx.io.err(), /at .*\.ts:\d+/)
 
-    const missing = fakeContext(await world(), {now})
+    const missing = fakeContext({kube: await world(), now})
     const second = await runCommand(CertsInspect, ['absent'], missing)
     assert.equal(second.exitCode, 1)
-    assert.match(missing.stderr.text, /secret "absent" not found in namespace "istio-system"/)
+    assert.match(missing.io.err(), /secret "absent" not found in namespace "istio-system"/)
   })
 
   it('a secret of the wrong type without certificate keys is a finding that says what it holds', async () => {
     const token: KubeObject = {apiVersion: 'v1', kind: 'Secret', metadata: {namespace: 'istio-system', name: 'sa-token'}, type: 'kubernetes.io/service-account-token', data: {token: 'eA=='}}
-    const ctx = fakeContext(new MemoryKube([gatewayPod(), token]), {now})
+    const ctx = fakeContext({kube: new FakeKube([gatewayPod(), token]), now})
     const cmd = await runCommand(CertsInspect, ['sa-token', '-o', 'yaml'], ctx)
     assert.equal(cmd.exitCode, 1)
-    assert.match(ctx.stdout.text, /code: GatewayCredentialInvalid\n\s+level: error\n\s+message: "?secret has no tls\.crt or cert key \(type kubernetes\.io\/service-account-token, keys: token\)/)
+    assert.match(ctx.io.out(), /code: GatewayCredentialInvalid\n\s+level: error\n\s+message: "?secret has no tls\.crt or cert key \(type kubernetes\.io\/service-account-token, keys: token\)/)
   })
 
   it('credentialNames (RSA + ECDSA pair) and kubernetes:// references are both followed; -o wide adds issuer and serial', async () => {
     const gw = gateway('default', 'dual', [])
     ;(gw.spec as {servers: unknown[]}).servers = [{port: {number: 443, name: 'https', protocol: 'HTTPS'}, hosts: ['web.example.com'], tls: {mode: 'SIMPLE', credentialNames: ['good', 'kubernetes://good-rsa']}}]
     const rsa = (await credential('good-rsa', 'istio-system', ['web.example.com']))
-    const kube = new MemoryKube([gatewayPod(), ...(await credential('good', 'istio-system', ['web.example.com'])), ...rsa, gw])
-    const ctx = fakeContext(kube, {now})
+    const kube = new FakeKube([gatewayPod(), ...(await credential('good', 'istio-system', ['web.example.com'])), ...rsa, gw])
+    const ctx = fakeContext({kube, now})
     const cmd = await runCommand(CertsInspect, ['-o', 'wide'], ctx)
-    assert.equal(cmd.exitCode, 0, ctx.stdout.text)
-    assert.match(ctx.stdout.text, /ISSUER\s+SERIAL\s+KEY TYPE\s+CA CERT/)
-    assert.match(ctx.stdout.text, /^good\s.*default\/dual\(SIMPLE\)\s+OK\s+CN=good CA|^good\s.*default\/dual\(SIMPLE\)/m)
-    assert.match(ctx.stdout.text, /^good-rsa\s.*default\/dual\(SIMPLE\)/m)
-    assert.match(ctx.stdout.text, /ecdsa-p256/)
+    assert.equal(cmd.exitCode, 0, ctx.io.out())
+    assert.match(ctx.io.out(), /ISSUER\s+SERIAL\s+KEY TYPE\s+CA CERT/)
+    assert.match(ctx.io.out(), /^good\s.*default\/dual\(SIMPLE\)\s+OK\s+CN=good CA|^good\s.*default\/dual\(SIMPLE\)/m)
+    assert.match(ctx.io.out(), /^good-rsa\s.*default\/dual\(SIMPLE\)/m)
+    assert.match(ctx.io.out(), /ecdsa-p256/)
   })
 
   it('without permission to list pods it falls back to the context namespace and says so', async () => {
@@ -163,10 +164,10 @@ describe('certs inspect (fake cluster)', () => {
     kube.list = (async (apiVersion: string, kind: string, options?: {namespace?: string}) => {
       if (kind === 'Pod') throw new KubeApiError('pods is forbidden', ExitCode.cluster, 403, 'Forbidden', [], {verb: 'list', resource: 'pods'})
       return list(apiVersion, kind, options)
-    }) as MemoryKube['list']
-    const ctx = fakeContext(kube, {now, namespace: 'istio-system'})
+    }) as FakeKube['list']
+    const ctx = fakeContext({kube, now, namespace: 'istio-system'})
     await runCommand(CertsInspect, ['good', '-o', 'json'], ctx)
-    const report = JSON.parse(ctx.stdout.text) as InspectReport
+    const report = JSON.parse(ctx.io.out()) as InspectReport
     assert.equal(report.secrets[0]?.name, 'good')
     assert.deepEqual(report.notes, ['cannot list pods in all namespaces (forbidden): gateway workload namespaces unknown'])
     assert.equal(report.secrets[0]?.gateways[0]?.workloadNamespace, undefined)

@@ -3,28 +3,20 @@ import assert from 'node:assert/strict'
 import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {Config} from '@oclif/core'
 import {parse as parseYaml, parseAllDocuments} from 'yaml'
 import Scaffold from '../../commands/scaffold.ts'
 import type {KubeClient, KubeObject} from '../../src/kube/client.ts'
-import {repoRoot} from '../helpers/paths.ts'
-import {fakeContext, istioCluster} from '../helpers/fake-kube.ts'
+import {istioCluster} from '../helpers/fake-kube.ts'
+import {fakeContext, runCommand} from '../helpers/fake-context.ts'
 
-let config: Config
 let scratch: string
 before(async () => {
-  config = await Config.load({root: repoRoot})
   scratch = await mkdtemp(path.join(tmpdir(), 'gw-scaffold-'))
 })
 after(async () => rm(scratch, {recursive: true, force: true}))
 
 async function run(argv: string[], kube: KubeClient = istioCluster()) {
-  const ctx = fakeContext(kube)
-  const cmd = new Scaffold(argv, config)
-  cmd.injectedContext = ctx
-  // _run is oclif's entry (init, run, catch, finally); protected in its types.
-  await (cmd as unknown as {_run(): Promise<unknown>})._run()
-  return {exitCode: cmd.exitCode, stdout: ctx.io.stdout.text(), stderr: ctx.io.stderr.text()}
+  return runCommand(Scaffold, argv, fakeContext({kube, namespace: 'default'}))
 }
 
 const httpbin = ['httpbin', '--host', 'httpbin.example.com', '--service', 'httpbin']
@@ -200,7 +192,7 @@ test('--out-dir writes one YAML file per object', async () => {
 test('-o json is the documented ScaffoldResult contract', async () => {
   const result = await run([...httpbin, '--tls', 'simple', '--credential', 'missing-cert', '-o', 'json'])
   const json = JSON.parse(result.stdout)
-  assert.deepEqual(Object.keys(json), ['kind', 'dryRun', 'mode', 'detected', 'networkingApiVersion', 'gatewayWorkload', 'objects', 'warnings'])
+  assert.deepEqual(Object.keys(json), ['kind', 'dryRun', 'mode', 'detected', 'networkingApiVersion', 'gatewayWorkload', 'objects', 'credentials', 'warnings'])
   assert.equal(json.kind, 'ScaffoldResult')
   assert.deepEqual({dryRun: json.dryRun, mode: json.mode, detected: json.detected, api: json.networkingApiVersion}, {dryRun: 'none', mode: 'apply', detected: true, api: 'networking.istio.io/v1'})
   assert.deepEqual(json.gatewayWorkload, {namespace: 'istio-system', selector: {istio: 'ingressgateway'}, deployment: 'istio-ingressgateway'})

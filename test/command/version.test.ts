@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import Version from '../../commands/version.ts'
-import {FakeKube} from '../helpers/fake-cluster.ts'
+import {FakeKube} from '../helpers/fake-kube.ts'
 import {fakeContext, runCommand} from '../helpers/fake-context.ts'
 import {ClusterError} from '../../src/errors.ts'
 

@@ -1,7 +1,7 @@
 import {Config, type Command} from '@oclif/core'
 import type {Clock, GwContext, Io} from '../../src/context.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
-import {FakeKube} from './fake-cluster.ts'
+import {FakeKube} from './fake-kube.ts'
 import {repoRoot} from './paths.ts'
 
 export interface CapturedIo extends Io {
@@ -43,15 +43,20 @@ export class ManualClock implements Clock {
   }
 }
 
-export interface FakeContext extends GwContext {
+export interface FakeContext<K extends KubeClient = FakeKube> extends GwContext {
+  kube: K
   io: CapturedIo
 }
 
-export function fakeContext(options: {kube?: KubeClient; namespace?: string; clock?: Clock; io?: CapturedIo} = {}): FakeContext {
-  const kube = options.kube ?? new FakeKube()
+/**
+ * A GwContext over a fake (or any) KubeClient with captured output. The clock is a ManualClock,
+ * at `now` when given; the namespace is `namespace`, else the kubeconfig context's.
+ */
+export function fakeContext<K extends KubeClient = FakeKube>(options: {kube?: K; namespace?: string; clock?: Clock; now?: Date; io?: CapturedIo} = {}): FakeContext<K> {
+  const kube = options.kube ?? (new FakeKube() as unknown as K)
   return {
     kube,
-    clock: options.clock ?? new ManualClock(),
+    clock: options.clock ?? new ManualClock(options.now?.getTime()),
     io: options.io ?? captureIo(),
     namespace: async () => options.namespace ?? (await kube.connection()).namespace,
   }
@@ -60,11 +65,11 @@ export function fakeContext(options: {kube?: KubeClient; namespace?: string; clo
 let configPromise: Promise<Config> | undefined
 
 /** Runs an oclif command class in-process against a fake context; returns what a user would see. */
-export async function runCommand(
+export async function runCommand<K extends KubeClient = FakeKube>(
   CommandClass: new (argv: string[], config: Config) => Command & {injectedContext?: GwContext; exitCode: number},
   argv: string[],
-  ctx: FakeContext = fakeContext(),
-): Promise<{stdout: string; stderr: string; exitCode: number; ctx: FakeContext}> {
+  ctx: FakeContext<K> = fakeContext<K>(),
+): Promise<{stdout: string; stderr: string; exitCode: number; ctx: FakeContext<K>}> {
   configPromise ??= Config.load({root: repoRoot})
   const command = new CommandClass(argv, await configPromise)
   command.injectedContext = ctx
