@@ -2,6 +2,7 @@ import type {ClusterStateView, PodHttpRequest, PodHttpResponse, SimulatedMesh, S
 import {handleAdmin, type HostHealth} from './envoy/admin.ts'
 import {envoyVersionFor, SimulatedProxy} from './envoy/proxy.ts'
 import {renderFamilies, type PromFamilies} from './envoy/stats.ts'
+import {ClusterCache} from './istiod/clusters.ts'
 import {buildProxyConfig, istioMinor, type ProxyConfig} from './istiod/proxy-config.ts'
 import {TrafficSimulator} from './traffic.ts'
 import {MeshWorld, type MeshPod} from './world.ts'
@@ -58,6 +59,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   let pushes = 0
   let lastWarnings: string[] = []
   let handle: unknown
+  const clusterCache = new ClusterCache()
 
   state.subscribe((event: StoreEvent) => {
     if (watchedKinds.has(event.object.kind)) dirty = true
@@ -89,7 +91,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
         const groupKey = `${pod.namespace}|${JSON.stringify(Object.entries(pod.labels).sort())}|${pod.containerPorts.map((p) => `${p.name}:${p.containerPort}`).join(',')}`
         let config = builds.get(groupKey)
         if (!config) {
-          config = buildProxyConfig(world, pod, {now: at, delimitedStats: delimited})
+          config = buildProxyConfig(world, pod, {now: at, delimitedStats: delimited, clusterCache})
           builds.set(groupKey, config)
           warnings.push(...config.warnings)
         }

@@ -1,5 +1,6 @@
 import type {BuiltCluster} from './istiod/clusters.ts'
 import type {SimulatedProxy} from './envoy/proxy.ts'
+import {labelKey} from './envoy/stats.ts'
 import {obj, type Labels, type MeshPod, type MeshWorld} from './world.ts'
 
 /**
@@ -140,6 +141,11 @@ export class TrafficSimulator {
 
   /** Runs `seconds` of traffic through every gateway proxy. */
   run(world: MeshWorld, proxies: SimulatedProxy[], sidecars: Map<string, SimulatedProxy>, seconds: number): void {
+    // Labels depend on pod labels and workloads: a new world (any change) starts a fresh cache.
+    if (this.labelWorld !== world) {
+      this.labelCache.clear()
+      this.labelWorld = world
+    }
     for (const proxy of proxies) {
       const config = proxy.config
       if (!config || !proxy.pod.isGateway) continue
@@ -159,13 +165,7 @@ export class TrafficSimulator {
     const vhosts = (config.virtual_hosts as Json[]) ?? []
     const rate = this.options.requestsPerSecond * seconds
     const streamBase = `${proxy.pod.namespace}/${proxy.pod.name}|${routeName}`
-    // Hosts clients ask for that no vhost serves: 404 NR. Wildcard servers count only when nothing is bound under them.
-    for (const host of serverHosts) {
-      const concrete = concreteHost(host)
-      const vhost = matchVirtualHost(vhosts, concrete)
-      const covered = host.includes('*') && vhosts.some((v) => !String(v.name).startsWith('blackhole:') && ((v.domains as string[]) ?? []).some((d) => d.endsWith(host.slice(1)) || host === '*'))
-      if (covered) continue
-      if (vhost && !String(vhost.name).startsWith('blackhole:') && !(vhost.require_tls && ((vhost.routes as Json[]) ?? []).length === 0)) continue
+    for (const {host, concrete, vhost} of this.unservedHosts(config, vhosts, serverHosts)) {
       const n = this.take(`${streamBase}|host:${host}`, rate)
       if (n === 0) continue
       if (vhost?.require_tls) {
@@ -207,6 +207,25 @@ export class TrafficSimulator {
         })
       })
     }
+  }
+
+  private readonly unserved = new WeakMap<Json, {host: string; concrete: string; vhost: Json | undefined}[]>()
+
+  /** Hosts clients ask for that no vhost serves (404 NR) or only redirects; wildcard servers count only when nothing is bound under them. Computed once per pushed route config. */
+  private unservedHosts(config: Json, vhosts: Json[], serverHosts: string[]): {host: string; concrete: string; vhost: Json | undefined}[] {
+    const cached = this.unserved.get(config)
+    if (cached) return cached
+    const domains = new Set(vhosts.filter((v) => !String(v.name).startsWith('blackhole:')).flatMap((v) => (v.domains as string[]) ?? []))
+    const out: {host: string; concrete: string; vhost: Json | undefined}[] = []
+    for (const host of serverHosts) {
+      if (host.includes('*') && [...domains].some((d) => host === '*' || d.endsWith(host.slice(1)))) continue
+      const concrete = concreteHost(host)
+      const vhost = domains.has(concrete) ? vhosts.find((v) => ((v.domains as string[]) ?? []).includes(concrete)) : matchVirtualHost(vhosts, concrete)
+      if (vhost && !String(vhost.name).startsWith('blackhole:') && !(vhost.require_tls && ((vhost.routes as Json[]) ?? []).length === 0)) continue
+      out.push({host, concrete, vhost})
+    }
+    this.unserved.set(config, out)
+    return out
   }
 
   private toCluster(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, clusterName: string, action: Json, n: number): void {
@@ -256,10 +275,10 @@ export class TrafficSimulator {
       const sidecar = pod ? sidecars.get(`${pod.namespace}/${pod.name}`) : undefined
       if (sidecar && pod) {
         // What the destination's sidecar reports: every attempt, retries included, answered by the app.
-        const labels = this.labels(world, proxy.pod, host, {code: 200, flags: '-', cluster, pod, count: 0, durationMs: 0})
-        const server = {...labels, reporter: 'destination', destination_principal: principal(pod), connection_security_policy: 'mutual_tls'}
-        sidecar.stats.recordRequests(server, destinationAttempts - destinationErrors, samples)
-        sidecar.stats.recordRequests({...server, response_code: '500'}, destinationErrors, samples)
+        const ok = this.series(world, proxy.pod, host, {code: 200, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
+        const failed = this.series(world, proxy.pod, host, {code: 500, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
+        sidecar.stats.recordRequests(ok.labels, destinationAttempts - destinationErrors, samples, ok.key)
+        sidecar.stats.recordRequests(failed.labels, destinationErrors, samples, failed.key)
       }
       const fast = samples.filter((d) => timeoutMs === 0 || d <= timeoutMs)
       const median = (list: number[]) => (list.length > 0 ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]! : this.baseLatency() + fault.latencyMs)
@@ -306,9 +325,26 @@ export class TrafficSimulator {
     }
   }
 
+  private readonly labelCache = new Map<string, {labels: Labels; key: string}>()
+  private labelWorld: MeshWorld | undefined
+
+  /** Istio's labels for an outcome as the gateway (source) or the destination sidecar reports it; cached per world. */
+  private series(world: MeshWorld, gw: MeshPod, host: string, outcome: Outcome, reporter: 'source' | 'destination'): {labels: Labels; key: string} {
+    const cacheKey = `${reporter}|${gw.namespace}/${gw.name}|${host}|${outcome.cluster?.name ?? ''}|${outcome.pod?.name ?? ''}|${outcome.code}|${outcome.flags}`
+    let entry = this.labelCache.get(cacheKey)
+    if (!entry) {
+      let labels = this.labels(world, gw, host, outcome)
+      if (reporter === 'destination' && outcome.pod) labels = {...labels, reporter: 'destination', destination_principal: principal(outcome.pod), connection_security_policy: 'mutual_tls'}
+      entry = {labels, key: labelKey(labels)}
+      this.labelCache.set(cacheKey, entry)
+    }
+    return entry
+  }
+
   /** The gateway's own view (reporter=source) and Envoy counters for one batch of identical outcomes. */
   private record(world: MeshWorld, proxy: SimulatedProxy, prefix: string, listenerName: string, host: string, outcome: Outcome, samples: number[] = [outcome.durationMs]): void {
-    proxy.stats.recordRequests(this.labels(world, proxy.pod, host, outcome), outcome.count, samples)
+    const {labels, key} = this.series(world, proxy.pod, host, outcome, 'source')
+    proxy.stats.recordRequests(labels, outcome.count, samples, key)
     const cls = `${Math.floor(outcome.code / 100)}xx`
     proxy.stats.inc('http', prefix, 'downstream_rq_total', outcome.count)
     proxy.stats.inc('http', prefix, `downstream_rq_${cls}`, outcome.count)
