@@ -105,9 +105,9 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     return world
   }
 
-  const health = (w: MeshWorld): HostHealth => ({
+  const health = (w: MeshWorld, proxy: SimulatedProxy): HostHealth => ({
     flags: (cluster, address) => traffic.outlierFlags(w, cluster, address),
-    counters: (cluster, address) => traffic.hostCounters.get(`${cluster.name}::${address}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0},
+    counters: (cluster, address) => traffic.hostCounters.get(`${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${address}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0},
   })
 
   function runTraffic(seconds: number): void {
@@ -122,7 +122,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
       const w = refresh()
       const proxy = proxies.get(`${request.namespace}/${request.pod}`)
       if (!proxy) return undefined
-      if (request.port === 15000) return handleAdmin(proxy, request, now(), health(w))
+      if (request.port === 15000) return handleAdmin(proxy, request, now(), health(w, proxy))
       // 15090: Envoy's prometheus listener; 15020: pilot-agent's merged metrics and health.
       if ((request.port === 15090 || request.port === 15020) && request.path === '/stats/prometheus') {
         return {status: 200, headers: {'content-type': 'text/plain; version=0.0.4'}, body: proxy.stats.prometheus()}

@@ -104,7 +104,7 @@ export class TrafficSimulator {
   private readonly random: () => number
   /** Fractional request carry per stream, so low rates still add up exactly over time. */
   private readonly carry = new Map<string, number>()
-  /** Per cluster::address request counters for /clusters. */
+  /** Per proxy, per cluster::address request counters for /clusters. */
   readonly hostCounters = new Map<string, {rq_total: number; rq_success: number; rq_error: number; cx_total: number}>()
   /** Round-robin cursor per cluster. */
   private readonly cursor = new Map<string, number>()
@@ -265,12 +265,13 @@ export class TrafficSimulator {
       const slow = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
       const timeouts = Math.min(count - finalErrors, this.take(`ut|${cluster.name}|${endpoint.address}`, (count - finalErrors) * slow))
       const ok = count - finalErrors - timeouts
-      const counters = this.hostCounters.get(`${cluster.name}::${endpoint.address}:${endpoint.port}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
+      const hostKey = `${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${endpoint.address}:${endpoint.port}`
+      const counters = this.hostCounters.get(hostKey) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
       counters.rq_total += destinationAttempts
       counters.rq_success += destinationAttempts - destinationErrors
       counters.rq_error += destinationErrors
       counters.cx_total = Math.max(counters.cx_total, 1)
-      this.hostCounters.set(`${cluster.name}::${endpoint.address}:${endpoint.port}`, counters)
+      this.hostCounters.set(hostKey, counters)
       if (destinationAttempts > count) proxy.stats.inc('cluster', cluster.name, 'upstream_rq_retry', destinationAttempts - count)
       const sidecar = pod ? sidecars.get(`${pod.namespace}/${pod.name}`) : undefined
       if (sidecar && pod) {
