@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
+import {execFile, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
@@ -85,6 +85,29 @@ describe('sandbox mesh through the API server with real kubectl', {skip: !fs.exi
     assert.ok(share > 0.3 && share < 0.5, `5xx share ${share}`)
     await kubectl('annotate', 'deployment', 'httpbin', 'sandbox.kubectl-gw.io/fault-')
     assert.equal(await window(), 0)
+  })
+
+  it('serves the same admin API through kubectl port-forward, as istioctl reaches it', async () => {
+    const forward = spawn(kubectlBin, ['--kubeconfig', kubeconfig, 'port-forward', '-n', 'istio-system', `pod/${gatewayPod}`, ':15000', '--address', '127.0.0.1'], {stdio: ['ignore', 'pipe', 'pipe']})
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = ''
+        forward.stdout!.on('data', (chunk) => {
+          out += String(chunk)
+          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 15000/.exec(out)
+          if (m) resolve(Number(m[1]))
+        })
+        forward.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${out}`)))
+      })
+      const dump = (await (await fetch(`http://127.0.0.1:${port}/config_dump?mask=dynamic_listeners,static_listeners`)).json()) as {configs: {dynamic_listeners?: {name: string}[]}[]}
+      assert.ok(dump.configs.some((c) => c.dynamic_listeners?.some((l) => l.name === '0.0.0.0_8080')))
+      const info = (await (await fetch(`http://127.0.0.1:${port}/server_info`)).json()) as {state: string}
+      assert.equal(info.state, 'LIVE')
+    } finally {
+      const exited = new Promise((resolve) => forward.once('exit', resolve))
+      forward.kill('SIGTERM')
+      await exited
+    }
   })
 
   it('removes the virtual host when the VirtualService is deleted', async () => {
