@@ -198,12 +198,27 @@ export class TrafficSimulator {
           return
         }
         const action = obj(route.route)
+        // Istio fault injection on the route: aborted requests never reach a cluster (FI), delayed ones carry DI.
+        const injected = obj(obj(route.typed_per_filter_config)['envoy.filters.http.fault'])
+        const abort = obj(injected.abort)
+        const delay = obj(injected.delay)
+        const share = (p: unknown) => Number(obj(p).numerator ?? 0) / 1_000_000
+        let forwarded = n
+        if (abort.http_status !== undefined) {
+          const aborted = Math.min(forwarded, this.take(`${streamBase}|${vhost.name}|${index}|abort`, n * share(abort.percentage)))
+          if (aborted > 0) this.record(world, proxy, prefix, listenerName, host, {code: Number(abort.http_status), flags: 'FI', count: aborted, durationMs: 0.2})
+          forwarded -= aborted
+        }
+        const delayMs = delay.fixed_delay ? parseDurationMs(delay.fixed_delay) : 0
+        const delayed = delayMs > 0 ? Math.min(forwarded, this.take(`${streamBase}|${vhost.name}|${index}|delay`, forwarded * share(delay.percentage))) : 0
         const weighted = (obj(action.weighted_clusters).clusters as {name: string; weight: number}[] | undefined) ?? [{name: String(action.cluster), weight: 1}]
         const total = weighted.reduce((s, c) => s + c.weight, 0)
         if (total <= 0) return
         weighted.forEach((w) => {
-          const share = this.take(`${streamBase}|${vhost.name}|${index}|${w.name}`, (n * w.weight) / total)
-          if (share > 0) this.toCluster(world, proxy, sidecars, prefix, listenerName, host, w.name, action, share)
+          const picked = this.take(`${streamBase}|${vhost.name}|${index}|${w.name}`, (forwarded * w.weight) / total)
+          const slow = Math.min(picked, Math.round((delayed * w.weight) / total))
+          if (picked - slow > 0) this.toCluster(world, proxy, sidecars, prefix, listenerName, host, w.name, action, picked - slow)
+          if (slow > 0) this.toCluster(world, proxy, sidecars, prefix, listenerName, host, w.name, action, slow, delayMs)
         })
       })
     }
@@ -228,7 +243,7 @@ export class TrafficSimulator {
     return out
   }
 
-  private toCluster(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, clusterName: string, action: Json, n: number): void {
+  private toCluster(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, clusterName: string, action: Json, n: number, injectedDelayMs = 0): void {
     const config = proxy.config!
     const cluster = config.clustersByName.get(clusterName)
     if (!cluster) {
@@ -283,11 +298,14 @@ export class TrafficSimulator {
       }
       const fast = samples.filter((d) => timeoutMs === 0 || d <= timeoutMs)
       const median = (list: number[]) => (list.length > 0 ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]! : this.baseLatency() + fault.latencyMs)
-      if (ok > 0) this.record(world, proxy, prefix, listenerName, host, {code: 200, flags: '-', cluster, pod, count: ok, durationMs: median(fast) + 1 }, fast.map((d) => d + 1))
-      if (finalErrors > 0) this.record(world, proxy, prefix, listenerName, host, {code: 500, flags: '-', cluster, pod, count: finalErrors, durationMs: median(samples) + 1 }, samples.map((d) => d + 1))
+      // The gateway adds ~1 ms, and any delay its fault filter injected before routing (flag DI).
+      const seen = (list: number[]) => list.map((d) => d + 1 + injectedDelayMs)
+      const flags = (f: string) => (injectedDelayMs > 0 ? (f === '-' ? 'DI' : `DI,${f}`) : f)
+      if (ok > 0) this.record(world, proxy, prefix, listenerName, host, {code: 200, flags: flags('-'), cluster, pod, count: ok, durationMs: median(fast) + 1 + injectedDelayMs}, seen(fast))
+      if (finalErrors > 0) this.record(world, proxy, prefix, listenerName, host, {code: 500, flags: flags('-'), cluster, pod, count: finalErrors, durationMs: median(samples) + 1 + injectedDelayMs}, seen(samples))
       if (timeouts > 0) {
         proxy.stats.inc('cluster', cluster.name, 'upstream_rq_timeout', timeouts)
-        this.record(world, proxy, prefix, listenerName, host, {code: 504, flags: 'UT', cluster, pod, count: timeouts, durationMs: timeoutMs }, [timeoutMs])
+        this.record(world, proxy, prefix, listenerName, host, {code: 504, flags: flags('UT'), cluster, pod, count: timeouts, durationMs: timeoutMs + injectedDelayMs}, [timeoutMs + injectedDelayMs])
       }
     }
   }

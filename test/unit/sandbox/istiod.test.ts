@@ -266,3 +266,33 @@ describe('sandbox istiod: TLS servers and credential secrets', () => {
     assert.equal((section(dump, 'RoutesConfigDump').dynamic_route_configs ?? []).filter((r: any) => r.route_config.name.startsWith('https.')).length, 0)
   })
 })
+
+describe('sandbox istiod: VirtualService fault injection and timeouts', () => {
+  it('translates fault.abort/delay to the route fault filter; traffic shows FI aborts and DI delays', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('gw', [httpServer(['chaos.example.com'])]))
+    state.apply(vs('chaos', ['chaos.example.com'], ['gw'], [{fault: {abort: {httpStatus: 503, percentage: {value: 20}}, delay: {fixedDelay: '2s', percentage: {value: 50}}}, route: [to('httpbin', 80)]}]))
+    const route = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!.virtual_hosts[0].routes[0]
+    assert.deepEqual(route.typed_per_filter_config['envoy.filters.http.fault'], {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+      delay: {fixed_delay: '2s', percentage: {numerator: 500000, denominator: 'MILLION'}},
+      abort: {http_status: 503, percentage: {numerator: 200000, denominator: 'MILLION'}},
+    })
+    mesh.runTraffic(10)
+    const series = requestSeries((await admin(mesh, 'istio-system', pod, '/stats/prometheus')).body)
+    assert.equal(sumRequests(series, {response_code: '503', response_flags: 'FI'}), 20)
+    assert.equal(sumRequests(series, {response_code: '200', response_flags: 'DI'}), 40)
+    assert.equal(sumRequests(series, {response_code: '200', response_flags: '-'}), 40)
+  })
+
+  it('answers 504 UT when the workload is slower than the route timeout', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('gw', [httpServer(['slow.example.com'])]))
+    state.apply(vs('slow', ['slow.example.com'], ['gw'], [{timeout: '500ms', route: [to('httpbin', 80)]}]))
+    const deployment = state.get('apps', 'Deployment', 'default', 'httpbin')!
+    state.apply({...deployment, metadata: {...deployment.metadata, annotations: {'sandbox.kubectl-gw.io/fault': JSON.stringify({errorRate: 0, latencyMs: 900})}}})
+    mesh.runTraffic(5)
+    const series = requestSeries((await admin(mesh, 'istio-system', pod, '/stats/prometheus')).body)
+    assert.equal(sumRequests(series, {response_code: '504', response_flags: 'UT'}), 50)
+  })
+})

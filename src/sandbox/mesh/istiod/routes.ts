@@ -126,6 +126,26 @@ function retryPolicy(retries: unknown): Json | undefined {
   return policy
 }
 
+/** Istio percentages (0-100, double) become Envoy FractionalPercent per million; absent means 100%. */
+function fractionalPercent(percentage: unknown): Json {
+  const value = num(obj(percentage).value) ?? (typeof obj(percentage).value === 'number' ? (obj(percentage).value as number) : 100)
+  return {numerator: Math.round(value * 10000), denominator: 'MILLION'}
+}
+
+/** VirtualService http[].fault -> the route's envoy.filters.http.fault config (pilot/pkg/networking/core/route/route.go translateFault). */
+function faultFilterConfig(value: unknown): Json | undefined {
+  const fault = obj(value)
+  const delay = obj(fault.delay)
+  const abort = obj(fault.abort)
+  if (Object.keys(delay).length === 0 && Object.keys(abort).length === 0) return undefined
+  const out: Json = {'@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault'}
+  const fixed = protoDuration(delay.fixedDelay)
+  if (fixed) out.delay = {fixed_delay: fixed, percentage: fractionalPercent(delay.percentage)}
+  const status = num(abort.httpStatus)
+  if (status !== undefined) out.abort = {http_status: status, percentage: fractionalPercent(abort.percentage)}
+  return out.delay || out.abort ? out : undefined
+}
+
 /** One Envoy route per HTTP match of a VirtualService rule (Istio expands matches into routes). */
 export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listenerPort: number): Json[] {
   const ns = vs.metadata.namespace ?? 'default'
@@ -181,6 +201,8 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
       if (request.remove.length > 0) route.request_headers_to_remove = request.remove
       if (response.add.length > 0) route.response_headers_to_add = response.add
       if (response.remove.length > 0) route.response_headers_to_remove = response.remove
+      const fault = faultFilterConfig(rule.fault)
+      if (fault && route.route) route.typed_per_filter_config = {'envoy.filters.http.fault': fault}
       route.metadata = {filter_metadata: {istio: {config: vsConfigPath(ns, vs.metadata.name)}}}
       routes.push(route)
     }
