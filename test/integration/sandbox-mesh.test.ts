@@ -110,6 +110,17 @@ describe('sandbox mesh through the API server with real kubectl', {skip: !fs.exi
     }
   })
 
+  it('reports a dropped duplicate Gateway server on istiod\'s monitoring port', async () => {
+    const copy = seedObject(seed000, 'Gateway', 'httpbin-gateway') as {metadata: {name: string}}
+    copy.metadata.name = 'httpbin-gateway-copy'
+    await applyYaml(copy)
+    const istiod = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'app=istiod', '-o', 'json')).items[0].metadata.name
+    const metrics = await raw(`/api/v1/namespaces/istio-system/pods/${istiod}:15014/proxy/metrics`)
+    assert.match(metrics, /^pilot_total_rejected_configs\{type="gateway",name="default\/httpbin-gateway-copy"\} 1$/m)
+    assert.doesNotMatch(metrics, /name="default\/httpbin-gateway"\}/)
+    await kubectl('delete', 'gateway', 'httpbin-gateway-copy')
+  })
+
   it('removes the virtual host when the VirtualService is deleted', async () => {
     await kubectl('delete', 'virtualservice', 'httpbin-vs')
     const routes = JSON.parse(await raw(adminPath('config_dump?mask=dynamic_route_configs')))

@@ -58,6 +58,8 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   let dirty = true
   let pushes = 0
   let lastWarnings: string[] = []
+  let rejectedGateways = new Map<string, number>()
+  let certificateErrors = 0
   let handle: unknown
   const clusterCache = new ClusterCache()
 
@@ -78,6 +80,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     const seen = new Set<string>()
     const builds = new Map<string, ProxyConfig>()
     const warnings: string[] = []
+    const rejected = new Map<string, number>()
     for (const pod of world.pods) {
       if (!pod.isGateway && !pod.hasSidecar) continue
       const key = `${pod.namespace}/${pod.name}`
@@ -94,6 +97,8 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
           config = buildProxyConfig(world, pod, {now: at, delimitedStats: delimited, clusterCache})
           builds.set(groupKey, config)
           warnings.push(...config.warnings)
+          for (const r of config.rejected) rejected.set(r.gateway, (rejected.get(r.gateway) ?? 0) + 1)
+          certificateErrors += config.secrets.filter((secret) => !secret.ok).length
         }
         proxy.accept({...config, pod}, version, at)
       } else {
@@ -102,6 +107,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     }
     for (const key of [...proxies.keys()]) if (!seen.has(key)) proxies.delete(key)
     lastWarnings = [...new Set(warnings)]
+    rejectedGateways = rejected
     return world
   }
 
@@ -109,6 +115,21 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     flags: (cluster, address) => traffic.outlierFlags(w, cluster, address),
     counters: (cluster, address) => traffic.hostCounters.get(`${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${address}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0},
   })
+
+  /** istiod's own monitoring port (15014): pushes, rejected Gateway servers, SDS failures. */
+  function istiodMetrics(): string {
+    const lines = [
+      '# TYPE istio_build gauge',
+      `istio_build{component="pilot",tag="${identityFor().istioVersion}"} 1`,
+      '# TYPE pilot_xds_pushes counter',
+      ...['cds', 'eds', 'lds', 'rds', 'sds'].map((type) => `pilot_xds_pushes{type="${type}"} ${pushes}`),
+      '# TYPE pilot_total_rejected_configs gauge',
+      ...[...rejectedGateways].map(([name, count]) => `pilot_total_rejected_configs{type="gateway",name="${name}"} ${count}`),
+      '# TYPE pilot_sds_certificate_errors_total counter',
+      `pilot_sds_certificate_errors_total ${certificateErrors}`,
+    ]
+    return `${lines.join('\n')}\n`
+  }
 
   function runTraffic(seconds: number): void {
     const w = refresh()
@@ -120,6 +141,8 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   return {
     async handlePodRequest(request: PodHttpRequest): Promise<PodHttpResponse | undefined> {
       const w = refresh()
+      const istiod = w.pods.find((p) => p.namespace === request.namespace && p.name === request.pod && p.labels.app === 'istiod')
+      if (istiod) return request.port === 15014 && request.path === '/metrics' ? {status: 200, headers: {'content-type': 'text/plain; version=0.0.4'}, body: istiodMetrics()} : undefined
       const proxy = proxies.get(`${request.namespace}/${request.pod}`)
       if (!proxy) return undefined
       if (request.port === 15000) return handleAdmin(proxy, request, now(), health(w, proxy))
