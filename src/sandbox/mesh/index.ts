@@ -24,6 +24,8 @@ export interface MeshOptions {
   tickMs?: number
   requestsPerSecond?: number
   seed?: number
+  /** Where a failing traffic tick is reported (the loop keeps running). */
+  onError?: (error: unknown) => void
 }
 
 /** The kinds istiod watches; other writes (ConfigMaps, CRDs, ...) do not trigger a push. */
@@ -162,7 +164,13 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     },
     start(): void {
       if (handle !== undefined) return
-      handle = timer.setInterval(() => runTraffic(tickMs / 1000), tickMs)
+      handle = timer.setInterval(() => {
+        try {
+          runTraffic(tickMs / 1000)
+        } catch (error) {
+          options.onError?.(error)
+        }
+      }, tickMs)
     },
     stop(): void {
       if (handle === undefined) return

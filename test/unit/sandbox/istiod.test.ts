@@ -296,3 +296,18 @@ describe('sandbox istiod: VirtualService fault injection and timeouts', () => {
     assert.equal(sumRequests(series, {response_code: '504', response_flags: 'UT'}), 50)
   })
 })
+
+describe('sandbox istiod: ServiceEntry destinations', () => {
+  it('builds a STRICT_DNS cluster for a DNS ServiceEntry and routes to it as a healthy external host', async () => {
+    const {state, mesh, pod} = world()
+    state.apply({apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: {name: 'external-api', namespace: 'default'}, spec: {hosts: ['api.partner.com'], ports: [{number: 443, name: 'https', protocol: 'TLS'}, {number: 80, name: 'http', protocol: 'HTTP'}], resolution: 'DNS', location: 'MESH_EXTERNAL'}})
+    state.apply(gateway('out', [httpServer(['partner.example.com'])]))
+    state.apply(vs('partner', ['partner.example.com'], ['out'], [{route: [to('api.partner.com', 80)]}]))
+    const c = cluster(await configDump(mesh, 'istio-system', pod), 'outbound|80||api.partner.com')!
+    assert.equal(c.type, 'STRICT_DNS')
+    assert.deepEqual(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, {address: 'api.partner.com', port_value: 80})
+    mesh.runTraffic(3)
+    const series = requestSeries((await admin(mesh, 'istio-system', pod, '/stats/prometheus')).body)
+    assert.equal(sumRequests(series, {destination_service: 'api.partner.com', response_code: '200', destination_workload: 'unknown'}), 30)
+  })
+})

@@ -238,10 +238,12 @@ function buildServiceClusters(world: MeshWorld, svc: MeshService, proxyNamespace
           if (variant.subset) applyTrafficPolicy(json, portPolicy(variant.policy, port.port))
         }
         if (variant.subset) meta.subset = variant.subset
-        const endpoints = world.endpoints(svc, port, variant.labels)
+        const listed = world.endpoints(svc, port, variant.labels)
+        // A DNS ServiceEntry without endpoints resolves its own host: Envoy treats it as one healthy address.
+        const endpoints = listed.length === 0 && json.type === 'STRICT_DNS' && arr(obj(svc.source.spec).endpoints).length === 0 ? [{address: svc.fqdn, port: port.port}] : listed
         const built: BuiltCluster = {name, json, endpoints, service: svc, subset: variant.subset, port: port.port}
         if (json.type === 'EDS') built.loadAssignment = loadAssignment(world, name, endpoints)
-        else if (json.type === 'STRICT_DNS') json.load_assignment = {cluster_name: name, endpoints: [{lb_endpoints: arr(obj(svc.source.spec).endpoints).length > 0 ? endpoints.map((e) => ({endpoint: {address: {socket_address: {address: e.address, port_value: e.port}}}})) : [{endpoint: {address: {socket_address: {address: svc.fqdn, port_value: port.port}}}}]}]}
+        else if (json.type === 'STRICT_DNS') json.load_assignment = {cluster_name: name, endpoints: [{lb_endpoints: endpoints.map((e) => ({endpoint: {address: {socket_address: {address: e.address, port_value: e.port}}}}))}]}
         out.push(built)
       }
     }
