@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {createSimulatedMesh, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
+import {createSimulatedMesh, type MeshOptions, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
 import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
 
 export interface TestSandbox {
@@ -12,8 +12,10 @@ export interface TestSandbox {
   close(): Promise<void>
 }
 
-/** The demo sandbox with the simulated mesh; traffic runs only when the test calls mesh.runTraffic. */
-export async function startTestSandbox(prefix: string): Promise<TestSandbox> {
+const manualTraffic: MeshOptions = {timer: {setInterval: () => 0, clearInterval: () => undefined}}
+
+/** The demo sandbox with the simulated mesh; by default traffic runs only when the test calls mesh.runTraffic. */
+export async function startTestSandbox(prefix: string, meshOptions: MeshOptions = manualTraffic): Promise<TestSandbox> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
   let mesh: SandboxMesh | undefined
   const sandbox = await startSandbox({
@@ -21,7 +23,7 @@ export async function startTestSandbox(prefix: string): Promise<TestSandbox> {
     port: 0,
     world: 'demo',
     istioVersion: '1.28',
-    meshFactory: (state) => (mesh = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}})),
+    meshFactory: (state) => (mesh = createSimulatedMesh(state, meshOptions)),
   })
   const kubeconfig = path.join(dir, 'kubeconfig')
   fs.writeFileSync(kubeconfig, sandboxKubeconfig(sandbox), {mode: 0o600})
