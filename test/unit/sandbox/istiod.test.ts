@@ -311,3 +311,16 @@ describe('sandbox istiod: ServiceEntry destinations', () => {
     assert.equal(sumRequests(series, {destination_service: 'api.partner.com', response_code: '200', destination_workload: 'unknown'}), 30)
   })
 })
+
+describe('sandbox istiod: weight edge cases and mirroring', () => {
+  it('collapses a split with one non-zero weight into a plain cluster, and mirrors to a second cluster', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('gw', [httpServer(['app.example.com'])]))
+    state.apply(seedObject(seed000, 'DestinationRule', 'app-service-dr'))
+    state.apply(vs('split', ['app.example.com'], ['gw'], [{route: [{...to('app-service', 80, {subset: 'stable'}), weight: 100}, {...to('app-service', 80, {subset: 'canary'}), weight: 0}], mirror: {host: 'httpbin', port: {number: 80}}, mirrorPercentage: {value: 5}}]))
+    const action = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!.virtual_hosts[0].routes[0].route
+    assert.equal(action.cluster, 'outbound|80|stable|app-service.default.svc.cluster.local')
+    assert.equal(action.weighted_clusters, undefined)
+    assert.deepEqual(action.request_mirror_policies, [{cluster: 'outbound|80||httpbin.default.svc.cluster.local', runtime_fraction: {default_value: {numerator: 50000, denominator: 'MILLION'}}, trace_sampled: false}])
+  })
+})

@@ -175,7 +175,9 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
         const dests = arr(rule.route).map(obj).map((d) => ({...destinationCluster(world, obj(d.destination), ns, listenerPort), weight: num(d.weight) ?? (arr(rule.route).length === 1 ? 100 : 0)}))
         const weighted = dests.filter((d) => d.weight > 0)
         const action: Json = {}
+        // istiod collapses a split with a single non-zero weight into a plain cluster.
         if (dests.length === 1) action.cluster = dests[0]!.cluster
+        else if (weighted.length === 1) action.cluster = weighted[0]!.cluster
         else action.weighted_clusters = {clusters: weighted.map((d) => ({name: d.cluster, weight: d.weight}))}
         action.timeout = protoDuration(rule.timeout) ?? '0s'
         const rewrite = obj(rule.rewrite)
@@ -185,6 +187,14 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
         if (typeof rewrite.authority === 'string') action.host_rewrite_literal = rewrite.authority
         const retry = retryPolicy(rule.retries)
         if (retry) action.retry_policy = retry
+        const mirrors = [...(rule.mirror ? [{destination: rule.mirror, percentage: rule.mirrorPercentage}] : []), ...arr(rule.mirrors).map(obj)]
+        if (mirrors.length > 0) {
+          action.request_mirror_policies = mirrors.map((m) => ({
+            cluster: destinationCluster(world, obj(m.destination), ns, listenerPort).cluster,
+            runtime_fraction: {default_value: fractionalPercent(m.percentage)},
+            trace_sampled: false,
+          }))
+        }
         action.max_stream_duration = {max_stream_duration: '0s', grpc_timeout_header_max: '0s'}
         route.route = action
         const first = dests[0]
