@@ -1,4 +1,4 @@
-import type {BuiltCluster} from './istiod/clusters.ts'
+import type {BuiltCluster, ClusterEndpoint} from './istiod/clusters.ts'
 import type {SimulatedProxy} from './envoy/proxy.ts'
 import {labelKey} from './envoy/stats.ts'
 import {obj, type Labels, type MeshPod, type MeshWorld} from './world.ts'
@@ -263,50 +263,53 @@ export class TrafficSimulator {
     // Spread n requests round-robin over the endpoints.
     const start = this.cursor.get(cluster.name) ?? 0
     this.cursor.set(cluster.name, (start + n) % usable.length)
-    for (let i = 0; i < usable.length; i++) {
+    usable.forEach((endpoint, i) => {
       const count = Math.floor(n / usable.length) + ((i - start + usable.length) % usable.length < n % usable.length ? 1 : 0)
-      if (count === 0) continue
-      const endpoint = usable[i]!
-      const pod = endpoint.pod
-      const fault = pod ? world.workloadOf(pod).fault : {errorRate: 0, latencyMs: 0}
-      const attempts = retryAttempts(policy, 500)
-      const p = fault.errorRate
-      // Each attempt fails with p; a retriable failure is retried up to `attempts` times.
-      const finalErrors = this.take(`err|${cluster.name}|${endpoint.address}`, count * Math.pow(p, attempts))
-      const destinationAttempts = count + this.take(`att|${cluster.name}|${endpoint.address}`, attempts > 1 ? (count * (p - Math.pow(p, attempts))) / (1 - p || 1) : 0)
-      const destinationErrors = Math.min(destinationAttempts, finalErrors + (destinationAttempts - count))
-      const latency = () => this.baseLatency() + fault.latencyMs
-      const samples = Array.from({length: Math.min(count, 20)}, latency)
-      const slow = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
-      const timeouts = Math.min(count - finalErrors, this.take(`ut|${cluster.name}|${endpoint.address}`, (count - finalErrors) * slow))
-      const ok = count - finalErrors - timeouts
-      const hostKey = `${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${endpoint.address}:${endpoint.port}`
-      const counters = this.hostCounters.get(hostKey) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
-      counters.rq_total += destinationAttempts
-      counters.rq_success += destinationAttempts - destinationErrors
-      counters.rq_error += destinationErrors
-      counters.cx_total = Math.max(counters.cx_total, 1)
-      this.hostCounters.set(hostKey, counters)
-      if (destinationAttempts > count) proxy.stats.inc('cluster', cluster.name, 'upstream_rq_retry', destinationAttempts - count)
-      const sidecar = pod ? sidecars.get(`${pod.namespace}/${pod.name}`) : undefined
-      if (sidecar && pod) {
-        // What the destination's sidecar reports: every attempt, retries included, answered by the app.
-        const ok = this.series(world, proxy.pod, host, {code: 200, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
-        const failed = this.series(world, proxy.pod, host, {code: 500, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
-        sidecar.stats.recordRequests(ok.labels, destinationAttempts - destinationErrors, samples, ok.key)
-        sidecar.stats.recordRequests(failed.labels, destinationErrors, samples, failed.key)
-      }
-      const fast = samples.filter((d) => timeoutMs === 0 || d <= timeoutMs)
-      const median = (list: number[]) => (list.length > 0 ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]! : this.baseLatency() + fault.latencyMs)
-      // The gateway adds ~1 ms, and any delay its fault filter injected before routing (flag DI).
-      const seen = (list: number[]) => list.map((d) => d + 1 + injectedDelayMs)
-      const flags = (f: string) => (injectedDelayMs > 0 ? (f === '-' ? 'DI' : `DI,${f}`) : f)
-      if (ok > 0) this.record(world, proxy, prefix, listenerName, host, {code: 200, flags: flags('-'), cluster, pod, count: ok, durationMs: median(fast) + 1 + injectedDelayMs}, seen(fast))
-      if (finalErrors > 0) this.record(world, proxy, prefix, listenerName, host, {code: 500, flags: flags('-'), cluster, pod, count: finalErrors, durationMs: median(samples) + 1 + injectedDelayMs}, seen(samples))
-      if (timeouts > 0) {
-        proxy.stats.inc('cluster', cluster.name, 'upstream_rq_timeout', timeouts)
-        this.record(world, proxy, prefix, listenerName, host, {code: 504, flags: flags('UT'), cluster, pod, count: timeouts, durationMs: timeoutMs + injectedDelayMs}, [timeoutMs + injectedDelayMs])
-      }
+      if (count > 0) this.toEndpoint(world, proxy, sidecars, prefix, listenerName, host, cluster, endpoint, count, timeoutMs, policy, injectedDelayMs)
+    })
+  }
+
+  /** `count` requests to one endpoint: its workload's fault, the route's retries and timeout decide the outcome. */
+  private toEndpoint(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, cluster: BuiltCluster, endpoint: ClusterEndpoint, count: number, timeoutMs: number, policy: Json | undefined, injectedDelayMs: number): void {
+    const pod = endpoint.pod
+    const fault = pod ? world.workloadOf(pod).fault : {errorRate: 0, latencyMs: 0}
+    const attempts = retryAttempts(policy, 500)
+    const p = fault.errorRate
+    const stream = `${cluster.name}|${endpoint.address}`
+    // Each attempt fails with p; a retriable failure is retried up to `attempts` times in all.
+    const finalErrors = this.take(`err|${stream}`, count * Math.pow(p, attempts))
+    const destinationAttempts = count + this.take(`att|${stream}`, attempts > 1 ? (count * (p - Math.pow(p, attempts))) / (1 - p || 1) : 0)
+    const destinationErrors = Math.min(destinationAttempts, finalErrors + (destinationAttempts - count))
+    const samples = Array.from({length: Math.min(count, 20)}, () => this.baseLatency() + fault.latencyMs)
+    const slowShare = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
+    const timeouts = Math.min(count - finalErrors, this.take(`ut|${stream}`, (count - finalErrors) * slowShare))
+    const ok = count - finalErrors - timeouts
+    const hostKey = `${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${endpoint.address}:${endpoint.port}`
+    const counters = this.hostCounters.get(hostKey) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
+    counters.rq_total += destinationAttempts
+    counters.rq_success += destinationAttempts - destinationErrors
+    counters.rq_error += destinationErrors
+    counters.cx_total = Math.max(counters.cx_total, 1)
+    this.hostCounters.set(hostKey, counters)
+    if (destinationAttempts > count) proxy.stats.inc('cluster', cluster.name, 'upstream_rq_retry', destinationAttempts - count)
+    const sidecar = pod ? sidecars.get(`${pod.namespace}/${pod.name}`) : undefined
+    if (sidecar && pod) {
+      // What the destination's sidecar reports: every attempt, retries included, answered by the app.
+      const answered = this.series(world, proxy.pod, host, {code: 200, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
+      const failed = this.series(world, proxy.pod, host, {code: 500, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
+      sidecar.stats.recordRequests(answered.labels, destinationAttempts - destinationErrors, samples, answered.key)
+      sidecar.stats.recordRequests(failed.labels, destinationErrors, samples, failed.key)
+    }
+    const fast = samples.filter((d) => timeoutMs === 0 || d <= timeoutMs)
+    const median = (list: number[]) => (list.length > 0 ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]! : this.baseLatency() + fault.latencyMs)
+    // The gateway adds ~1 ms, and any delay its fault filter injected before routing (flag DI).
+    const seen = (list: number[]) => list.map((d) => d + 1 + injectedDelayMs)
+    const flags = (f: string) => (injectedDelayMs > 0 ? (f === '-' ? 'DI' : `DI,${f}`) : f)
+    if (ok > 0) this.record(world, proxy, prefix, listenerName, host, {code: 200, flags: flags('-'), cluster, pod, count: ok, durationMs: median(fast) + 1 + injectedDelayMs}, seen(fast))
+    if (finalErrors > 0) this.record(world, proxy, prefix, listenerName, host, {code: 500, flags: flags('-'), cluster, pod, count: finalErrors, durationMs: median(samples) + 1 + injectedDelayMs}, seen(samples))
+    if (timeouts > 0) {
+      proxy.stats.inc('cluster', cluster.name, 'upstream_rq_timeout', timeouts)
+      this.record(world, proxy, prefix, listenerName, host, {code: 504, flags: flags('UT'), cluster, pod, count: timeouts, durationMs: timeoutMs + injectedDelayMs}, [timeoutMs + injectedDelayMs])
     }
   }
 
