@@ -37,7 +37,7 @@ const dump = async (query = '') => {
 const time = async <T>(label: string, fn: () => Promise<T> | T): Promise<T> => {
   const start = performance.now()
   const result = await fn()
-  console.log(`${label.padEnd(58)} ${(performance.now() - start).toFixed(0).padStart(6)} ms`)
+  console.log(`${label.padEnd(62)} ${(performance.now() - start).toFixed(0).padStart(6)} ms`)
   return result
 }
 
@@ -51,7 +51,8 @@ await time('one VirtualService changed: istiod recompute (push)', () => mesh.pro
 await time('/config_dump after that push (render)', () => dump())
 state.apply({apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: {name: 'vs-1', namespace: 'bench'}, spec: {hosts: ['app-1.gw-1.example.com'], gateways: ['gw-1'], http: [{route: [{destination: {host: 'svc-1'}}]}]}})
 await time('another change: recompute + /config_dump together', () => dump())
-await time('one traffic tick (1 s, every route of both pods)', () => mesh.runTraffic(1))
+await time('first traffic tick after a push (1 s, every route, both pods)', () => mesh.runTraffic(1))
+await time('steady traffic tick', () => mesh.runTraffic(1))
 await time('scrape (all series, Prometheus text)', () => mesh.scrape().length)
 const parsed = JSON.parse(first)
 const routes = parsed.configs.find((c: {'@type': string}) => c['@type'].endsWith('.RoutesConfigDump')).dynamic_route_configs[0].route_config.virtual_hosts.length

@@ -231,9 +231,12 @@ export class TrafficSimulator {
     const cached = this.unserved.get(config)
     if (cached) return cached
     const domains = new Set(vhosts.filter((v) => !String(v.name).startsWith('blackhole:')).flatMap((v) => (v.domains as string[]) ?? []))
+    // Every ".suffix" of a bound domain, so a wildcard server host asks one set lookup, not a scan.
+    const suffixes = new Set<string>()
+    for (const d of domains) for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) suffixes.add(d.slice(i))
     const out: {host: string; concrete: string; vhost: Json | undefined}[] = []
     for (const host of serverHosts) {
-      if (host.includes('*') && [...domains].some((d) => host === '*' || d.endsWith(host.slice(1)))) continue
+      if (host === '*' ? domains.size > 0 : host.startsWith('*.') && (suffixes.has(host.slice(1)) || suffixes.has(`${host.slice(1)}:*`))) continue
       const concrete = concreteHost(host)
       const vhost = domains.has(concrete) ? vhosts.find((v) => ((v.domains as string[]) ?? []).includes(concrete)) : matchVirtualHost(vhosts, concrete)
       if (vhost && !String(vhost.name).startsWith('blackhole:') && !(vhost.require_tls && ((vhost.routes as Json[]) ?? []).length === 0)) continue
@@ -280,7 +283,7 @@ export class TrafficSimulator {
     const finalErrors = this.take(`err|${stream}`, count * Math.pow(p, attempts))
     const destinationAttempts = count + this.take(`att|${stream}`, attempts > 1 ? (count * (p - Math.pow(p, attempts))) / (1 - p || 1) : 0)
     const destinationErrors = Math.min(destinationAttempts, finalErrors + (destinationAttempts - count))
-    const samples = Array.from({length: Math.min(count, 20)}, () => this.baseLatency() + fault.latencyMs)
+    const samples = Array.from({length: Math.min(count, 8)}, () => this.baseLatency() + fault.latencyMs)
     const slowShare = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
     const timeouts = Math.min(count - finalErrors, this.take(`ut|${stream}`, (count - finalErrors) * slowShare))
     const ok = count - finalErrors - timeouts
