@@ -254,6 +254,30 @@ describe('sandbox istiod: TLS servers and credential secrets', () => {
     assert.equal(chain.transport_socket.typed_config.common_tls_context.combined_validation_context.validation_context_sds_secret_config.name, 'kubernetes://httpbin-credential-cacert')
   })
 
+  it('never pushes an expired certificate or a secret without cert/key; generic cert/key keys work', async () => {
+    const state = new FakeClusterState()
+    demoWorld(state)
+    // The mesh's clock is a year ahead: the 30-day certificate has expired by then.
+    const later = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}, now: () => new Date(Date.now() + 365 * 86_400_000)})
+    const pod = gatewayPods(state)[0]!
+    state.apply(tlsSecret('httpbin-credential', 'istio-system', cert))
+    state.apply(seedObject(seed000, 'Gateway', 'httpbin-gateway-secure'))
+    let secrets = section(await configDump(later, 'istio-system', pod), 'SecretsConfigDump')
+    assert.deepEqual(secrets.dynamic_warming_secrets.map((x: any) => x.name), ['kubernetes://httpbin-credential'])
+    assert.ok(later.warnings().some((w) => w.includes('certificate is expired or not yet valid')))
+    const state2 = new FakeClusterState()
+    demoWorld(state2)
+    const now = createSimulatedMesh(state2, {timer: {setInterval: () => 0, clearInterval: () => undefined}})
+    state2.apply(seedObject(seed000, 'Gateway', 'httpbin-gateway-secure'))
+    state2.apply({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'httpbin-credential', namespace: 'istio-system'}, data: {'tls.pem': Buffer.from(cert.cert).toString('base64')}})
+    secrets = section(await configDump(now, 'istio-system', gatewayPods(state2)[0]!), 'SecretsConfigDump')
+    assert.equal(secrets.dynamic_active_secrets, undefined)
+    assert.ok(now.warnings().some((w) => w.includes("didn't have expected keys (cert and key) or (tls.crt and tls.key); found: tls.pem")))
+    state2.apply({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'httpbin-credential', namespace: 'istio-system'}, data: {cert: Buffer.from(cert.cert).toString('base64'), key: Buffer.from(cert.key).toString('base64')}})
+    secrets = section(await configDump(now, 'istio-system', gatewayPods(state2)[0]!), 'SecretsConfigDump')
+    assert.deepEqual(secrets.dynamic_active_secrets.map((x: any) => x.name), ['kubernetes://httpbin-credential'])
+  })
+
   it('routes PASSTHROUGH by SNI through tcp_proxy, with no RDS', async () => {
     const {state, mesh, pod} = world()
     state.apply(gateway('pass', [{port: {number: 443, name: 'tls', protocol: 'TLS'}, hosts: ['db.example.com'], tls: {mode: 'PASSTHROUGH'}}]))
