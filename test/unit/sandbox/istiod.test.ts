@@ -80,6 +80,21 @@ describe('sandbox istiod: gateway translation', () => {
     assert.deepEqual(rc.virtual_hosts.map((v: any) => v.name), ['b.example.com:80'])
   })
 
+  it('admits only VirtualServices from the namespace a server host names (ns/host, ./host)', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('scoped', [httpServer(['default/a.example.com', './b.example.com', '*/c.example.com'])], 'istio-system'))
+    for (const [name, host, ns] of [['a-default', 'a.example.com', 'default'], ['b-default', 'b.example.com', 'default'], ['b-istio', 'b.example.com', 'istio-system'], ['c-shop', 'c.example.com', 'shop']]) {
+      state.apply(vs(name!, [host!], ['istio-system/scoped'], [{route: [to('httpbin.default.svc.cluster.local', 80)]}], ns))
+    }
+    const rc = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!
+    const owners = rc.virtual_hosts.map((v: any) => [v.name, v.routes[0].metadata.filter_metadata.istio.config.split('/').slice(-3).join('/')])
+    assert.deepEqual(owners.sort(), [
+      ['a.example.com:80', 'default/virtual-service/a-default'],
+      ['b.example.com:80', 'istio-system/virtual-service/b-istio'],
+      ['c.example.com:80', 'shop/virtual-service/c-shop'],
+    ])
+  })
+
   it('redirects with require_tls when httpsRedirect is set, and traffic sees 301', async () => {
     const {state, mesh, pod} = world()
     state.apply(gateway('redir', [httpServer(['secure.example.com'], {tls: {httpsRedirect: true}})]))
