@@ -6,14 +6,14 @@ import type {GwContext} from '../../src/context.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
-import {startTestSandbox, type TestSandbox} from '../helpers/sandbox-harness.ts'
+import {startMeshSandbox, type MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 import {requestSeries, sumRequests} from '../helpers/mesh-probe.ts'
 import {repoRoot} from '../helpers/paths.ts'
 import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
 
 /** `sandbox fault` against a running sandbox: the annotation goes through the API, the mesh obeys at once. */
 describe('kubectl gw sandbox fault', () => {
-  let harness: TestSandbox
+  let harness: MeshTestSandbox
   let mesh: SandboxMesh
   let config: Config
   let kubeconfig: string
@@ -44,7 +44,7 @@ describe('kubectl gw sandbox fault', () => {
 
   before(async () => {
     config = await Config.load({root: repoRoot})
-    harness = await startTestSandbox('gw-fault-')
+    harness = await startMeshSandbox()
     mesh = harness.mesh
     kubeconfig = harness.kubeconfig
     const kube = createKubeClient({selection: {kubeconfig, env: {}}, requestTimeoutMs: 0})

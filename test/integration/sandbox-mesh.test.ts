@@ -6,7 +6,7 @@ import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
-import {startTestSandbox, type TestSandbox} from '../helpers/sandbox-harness.ts'
+import {startMeshSandbox, type MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
 import {requestSeries, sumRequests} from '../helpers/mesh-probe.ts'
 import {selfSignedCert, tlsSecret} from '../helpers/test-certs.ts'
@@ -15,7 +15,7 @@ const run = promisify(execFile)
 const kubectlBin = '/usr/bin/kubectl'
 
 describe('sandbox mesh through the API server with real kubectl', {skip: !fs.existsSync(kubectlBin) && 'kubectl not installed at /usr/bin/kubectl'}, () => {
-  let harness: TestSandbox
+  let harness: MeshTestSandbox
   let dir: string
   let mesh: SandboxMesh
   let kubeconfig: string
@@ -31,7 +31,7 @@ describe('sandbox mesh through the API server with real kubectl', {skip: !fs.exi
   }
 
   before(async () => {
-    harness = await startTestSandbox('gw-mesh-')
+    harness = await startMeshSandbox()
     ;({dir, mesh, kubeconfig} = harness)
     const pods = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'istio=ingressgateway', '-o', 'json'))
     gatewayPod = pods.items.map((p: {metadata: {name: string}}) => p.metadata.name).sort()[0]

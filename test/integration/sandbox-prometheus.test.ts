@@ -9,7 +9,7 @@ import {after, before, describe, it} from 'node:test'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import {scrapeConfig, startScrapeServer, type ScrapeServer} from '../../src/sandbox/mesh/scrape-server.ts'
 import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
-import {startTestSandbox, type TestSandbox} from '../helpers/sandbox-harness.ts'
+import {startMeshSandbox, type MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 
 const prometheusBin = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
 
@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 
 describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 'prometheus binary not installed (apt-get install prometheus)'}, () => {
   let dir: string
-  let harness: TestSandbox
+  let harness: MeshTestSandbox
   let scrape: ScrapeServer
   let prometheus: ChildProcess
   let promUrl: string
@@ -32,7 +32,7 @@ describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-prom-'))
     // Real time here: Prometheus computes rates over wall-clock scrapes, so the sandbox's own traffic timer runs.
-    harness = await startTestSandbox('gw-prom-sandbox-', {tickMs: 200, requestsPerSecond: 20})
+    harness = await startMeshSandbox({tickMs: 200, requestsPerSecond: 20})
     const kube = createKubeClient({selection: {kubeconfig: harness.kubeconfig, env: {}}, requestTimeoutMs: 0})
     for (const o of [seedObject(seed000, 'Gateway', 'httpbin-gateway'), seedObject(seed000, 'VirtualService', 'httpbin-vs')]) await kube.apply(o as never, {fieldManager: 'test'})
     await kube.patch({apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'httpbin'}, {metadata: {annotations: {'sandbox.kubectl-gw.io/fault': JSON.stringify({errorRate: 0.25, latencyMs: 0})}}}, 'merge')
