@@ -136,6 +136,8 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   function runTraffic(seconds: number): void {
     const w = refresh()
     const all = [...proxies.values()]
+    const at = now().getTime()
+    for (const proxy of all) proxy.stats.set('', '', 'server.uptime', Math.floor((at - proxy.identity.startedAt.getTime()) / 1000))
     const sidecars = new Map(all.filter((p) => !p.pod.isGateway).map((p) => [`${p.pod.namespace}/${p.pod.name}`, p]))
     traffic.run(w, all.filter((p) => p.pod.isGateway), sidecars, seconds)
   }

@@ -230,6 +230,7 @@ describe('sandbox istiod: TLS servers and credential secrets', () => {
     assert.equal(active.secret.tls_certificate.private_key.inline_bytes, 'W3JlZGFjdGVkXQ==')
     assert.equal(Buffer.from(active.secret.tls_certificate.certificate_chain.inline_bytes, 'base64').toString(), cert.cert)
     assert.ok(!JSON.stringify(dump).includes(Buffer.from(cert.key).toString('base64')), 'private key never leaves the admin API')
+    assert.match((await admin(mesh, 'istio-system', pod, '/stats?filter=days_until')).body, /^server\.days_until_first_cert_expiring: (29|30)$/m)
     const certs = JSON.parse((await admin(mesh, 'istio-system', pod, '/certs')).body)
     assert.equal(certs.certificates[0].cert_chain[0].subject_alt_names[0].dns, 'httpbin.example.com')
   })

@@ -1,3 +1,4 @@
+import {X509Certificate} from 'node:crypto'
 import {parse as parseYaml} from 'yaml'
 import type {ProxyConfig} from '../istiod/proxy-config.ts'
 import {arr, obj, str, type MeshPod, type MeshWorld} from '../world.ts'
@@ -203,6 +204,15 @@ export class SimulatedProxy {
       s.inc('', '', 'cluster_manager.cluster_added', config.clusters.length + 4)
       s.inc('', '', 'listener_manager.listener_added', config.listeners.length + 2)
     }
+    // Envoy's gauge over the certificates it holds (the workload certificate is outside the sandbox).
+    const expiries = config.secrets.flatMap((secret) => (secret.ok ? (secret.certificates ?? []) : [])).flatMap((c) => {
+      try {
+        return [new Date(new X509Certificate(c.pem).validTo).getTime()]
+      } catch {
+        return []
+      }
+    })
+    if (expiries.length > 0) s.set('', '', 'server.days_until_first_cert_expiring', Math.max(0, Math.floor((Math.min(...expiries) - now.getTime()) / 86_400_000)))
     for (const c of config.clusters) {
       s.set('cluster', c.name, 'membership_total', c.endpoints.length)
       s.set('cluster', c.name, 'membership_healthy', c.endpoints.length)
