@@ -25,16 +25,16 @@ sandbox reads this annotation.`
     workload: Args.string({description: 'Deployment name of the workload.', required: true}),
   }
   static override flags = {
-    'error-rate': Flags.string({description: 'Share of requests answered with 500: 0..1 or a percentage (30%).', exclusive: ['clear']}),
-    latency: Flags.string({description: 'Latency added to every response (e.g. 800ms, 2s).', exclusive: ['clear']}),
-    clear: Flags.boolean({description: 'Remove the fault.', default: false}),
+    'error-rate': Flags.string({description: 'Share of requests answered with 500: 0..1 or a percentage (30%).'}),
+    latency: Flags.string({description: 'Latency added to every response (e.g. 800ms, 2s).'}),
+    clear: Flags.boolean({description: 'Remove the fault (not with --error-rate or --latency).', default: false}),
   }
 
   async run(): Promise<FaultResult> {
     const {flags} = this
-    if (!flags.clear && flags['error-rate'] === undefined && flags.latency === undefined) {
-      throw new UsageError('nothing to do: give --error-rate, --latency or --clear')
-    }
+    const setting = flags['error-rate'] !== undefined || flags.latency !== undefined
+    if (flags.clear && setting) throw new UsageError('--clear cannot be combined with --error-rate or --latency', {hint: 'clear the fault, or set a new one'})
+    if (!flags.clear && !setting) throw new UsageError('nothing to do: give --error-rate, --latency or --clear')
     const fault = flags.clear
       ? undefined
       : {errorRate: flags['error-rate'] === undefined ? 0 : parseErrorRate(flags['error-rate']), latencyMs: flags.latency === undefined ? 0 : parseDuration(flags.latency, '--latency')}

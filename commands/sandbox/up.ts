@@ -69,7 +69,7 @@ State survives down/up; --reset starts afresh.`
         world: this.flags.world as WorldName,
         istioVersion: options.istioVersion,
         reset: this.flags.reset,
-        meshFactory: (state) => createSimulatedMesh(state),
+        meshFactory: (state) => createSimulatedMesh(state, {onError: (error) => stderr(`sandbox mesh: ${(error as Error).message}\n`)}),
         onError: (error) => stderr(`sandbox: ${(error as Error).message}\n`),
       })
     } catch (error) {

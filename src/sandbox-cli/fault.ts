@@ -26,6 +26,11 @@ export interface FaultResult {
 
 /** Sets (or clears, with fault undefined) the fault of Deployment `workload`; one merge patch. */
 export async function setWorkloadFault(kube: KubeClient, namespace: string, workload: string, fault: WorkloadFault | undefined): Promise<FaultResult> {
+  // Only the sandbox reads the annotation: on a real cluster it would be a silent no-op, so refuse.
+  const version = await kube.serverVersion()
+  if (!version.gitVersion.endsWith('-gw-sandbox')) {
+    throw new UsageError(`the cluster is not a kubectl-gw sandbox (server ${version.gitVersion}); sandbox fault only works there`, {hint: 'point --kubeconfig/--context at the sandbox (kubectl gw sandbox status shows its kubeconfig)'})
+  }
   const ref = {apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: workload}
   const existing = await kube.get(ref)
   if (!existing) {

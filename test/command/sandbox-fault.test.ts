@@ -3,31 +3,31 @@ import {after, before, describe, it} from 'node:test'
 import {Config} from '@oclif/core'
 import SandboxFault from '../../commands/sandbox/fault.ts'
 import type {GwContext} from '../../src/context.ts'
+import type {KubeClient} from '../../src/kube/client.ts'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
-import {startTestSandbox, type TestSandbox} from '../helpers/sandbox-harness.ts'
+import {startMeshSandbox, type MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 import {requestSeries, sumRequests} from '../helpers/mesh-probe.ts'
 import {repoRoot} from '../helpers/paths.ts'
 import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
 
 /** `sandbox fault` against a running sandbox: the annotation goes through the API, the mesh obeys at once. */
 describe('kubectl gw sandbox fault', () => {
-  let harness: TestSandbox
+  let harness: MeshTestSandbox
   let mesh: SandboxMesh
   let config: Config
   let kubeconfig: string
 
-  function context(out: string[], err: string[]): GwContext {
-    const kube = createKubeClient({selection: {kubeconfig, env: {}}, requestTimeoutMs: 0})
+  function context(out: string[], err: string[], kube: KubeClient = createKubeClient({selection: {kubeconfig, env: {}}, requestTimeoutMs: 0})): GwContext {
     const stream = (sink: string[]) => ({write: (t: string) => void sink.push(t), isTTY: false})
     return {kube, clock: {now: () => new Date(), sleep: async () => undefined}, io: {stdout: stream(out), stderr: stream(err), interactive: false, debug: () => undefined}, namespace: async () => 'default'}
   }
 
-  async function runCommand(argv: string[]): Promise<{code: number; out: string; err: string}> {
+  async function runCommand(argv: string[], kube?: KubeClient): Promise<{code: number; out: string; err: string}> {
     const out: string[] = []
     const err: string[] = []
     const cmd = new SandboxFault(argv, config)
-    cmd.injectedContext = context(out, err)
+    cmd.injectedContext = context(out, err, kube)
     await (cmd as unknown as {_run(): Promise<unknown>})._run()
     cmd.injectedContext.kube.close()
     return {code: cmd.exitCode, out: out.join(''), err: err.join('')}
@@ -44,7 +44,7 @@ describe('kubectl gw sandbox fault', () => {
 
   before(async () => {
     config = await Config.load({root: repoRoot})
-    harness = await startTestSandbox('gw-fault-')
+    harness = await startMeshSandbox()
     mesh = harness.mesh
     kubeconfig = harness.kubeconfig
     const kube = createKubeClient({selection: {kubeconfig, env: {}}, requestTimeoutMs: 0})
@@ -93,5 +93,19 @@ describe('kubectl gw sandbox fault', () => {
     const deployment = await kube.get({apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'httpbin'})
     kube.close()
     assert.equal(deployment?.metadata.annotations?.['sandbox.kubectl-gw.io/fault'], undefined)
+  })
+
+  it('refuses a cluster that is not the sandbox, before writing anything', async () => {
+    const writes: string[] = []
+    const realCluster = {
+      serverVersion: async () => ({major: '1', minor: '30', gitVersion: 'v1.30.2'}),
+      get: async () => (writes.push('get'), undefined),
+      patch: async () => (writes.push('patch'), undefined),
+      close: () => undefined,
+    } as unknown as KubeClient
+    const r = await runCommand(['httpbin', '--error-rate', '0.2'], realCluster)
+    assert.equal(r.code, 2)
+    assert.match(r.err, /^error: the cluster is not a kubectl-gw sandbox \(server v1\.30\.2\)/)
+    assert.deepEqual(writes, [])
   })
 })

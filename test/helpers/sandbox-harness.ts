@@ -1,38 +1,13 @@
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import {createSimulatedMesh, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
-import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
+import {createSimulatedMesh, type MeshOptions, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
+import {startTestSandbox, type TestSandbox} from './sandbox.ts'
 
-export interface TestSandbox {
-  dir: string
-  sandbox: RunningSandbox
-  mesh: SandboxMesh
-  kubeconfig: string
-  close(): Promise<void>
-}
+export type MeshTestSandbox = TestSandbox & {mesh: SandboxMesh}
 
-/** The demo sandbox with the simulated mesh; traffic runs only when the test calls mesh.runTraffic. */
-export async function startTestSandbox(prefix: string): Promise<TestSandbox> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+const manualTraffic: MeshOptions = {timer: {setInterval: () => 0, clearInterval: () => undefined}}
+
+/** The demo sandbox with the simulated mesh; by default traffic runs only when the test calls mesh.runTraffic. */
+export async function startMeshSandbox(meshOptions: MeshOptions = manualTraffic): Promise<MeshTestSandbox> {
   let mesh: SandboxMesh | undefined
-  const sandbox = await startSandbox({
-    stateDir: path.join(dir, 'state'),
-    port: 0,
-    world: 'demo',
-    istioVersion: '1.28',
-    meshFactory: (state) => (mesh = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}})),
-  })
-  const kubeconfig = path.join(dir, 'kubeconfig')
-  fs.writeFileSync(kubeconfig, sandboxKubeconfig(sandbox), {mode: 0o600})
-  return {
-    dir,
-    sandbox,
-    mesh: mesh!,
-    kubeconfig,
-    async close() {
-      await sandbox.close()
-      fs.rmSync(dir, {recursive: true, force: true})
-    },
-  }
+  const sandbox = await startTestSandbox({meshFactory: (state) => (mesh = createSimulatedMesh(state, meshOptions))})
+  return {...sandbox, mesh: mesh!}
 }

@@ -2,6 +2,7 @@ import {execFile} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type {MeshFactory} from '../../src/sandbox/mesh-contract.ts'
 import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
 import type {WorldName} from '../../src/sandbox/world/demo.ts'
 
@@ -17,10 +18,10 @@ export interface TestSandbox {
 }
 
 /** An in-process sandbox on a free port with a temp state dir, and a kubeconfig for it. */
-export async function startTestSandbox(options: {world?: WorldName; istioVersion?: string; dir?: string} = {}): Promise<TestSandbox> {
+export async function startTestSandbox(options: {world?: WorldName; istioVersion?: string; dir?: string; meshFactory?: MeshFactory} = {}): Promise<TestSandbox> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'gw-sandbox-test-'))
   const errors: unknown[] = []
-  const sandbox = await startSandbox({stateDir: dir, port: 0, world: options.world ?? 'demo', istioVersion: options.istioVersion ?? '1.28', onError: (e) => errors.push(e)})
+  const sandbox = await startSandbox({stateDir: dir, port: 0, world: options.world ?? 'demo', istioVersion: options.istioVersion ?? '1.28', meshFactory: options.meshFactory, onError: (e) => errors.push(e)})
   const kubeconfig = path.join(dir, 'kubeconfig')
   writeFileSync(kubeconfig, sandboxKubeconfig(sandbox), {mode: 0o600})
   return {

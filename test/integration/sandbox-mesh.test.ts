@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
+import {execFile, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
-import {startTestSandbox, type TestSandbox} from '../helpers/sandbox-harness.ts'
+import {startMeshSandbox, type MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
 import {requestSeries, sumRequests} from '../helpers/mesh-probe.ts'
 import {selfSignedCert, tlsSecret} from '../helpers/test-certs.ts'
@@ -15,7 +15,7 @@ const run = promisify(execFile)
 const kubectlBin = '/usr/bin/kubectl'
 
 describe('sandbox mesh through the API server with real kubectl', {skip: !fs.existsSync(kubectlBin) && 'kubectl not installed at /usr/bin/kubectl'}, () => {
-  let harness: TestSandbox
+  let harness: MeshTestSandbox
   let dir: string
   let mesh: SandboxMesh
   let kubeconfig: string
@@ -31,7 +31,7 @@ describe('sandbox mesh through the API server with real kubectl', {skip: !fs.exi
   }
 
   before(async () => {
-    harness = await startTestSandbox('gw-mesh-')
+    harness = await startMeshSandbox()
     ;({dir, mesh, kubeconfig} = harness)
     const pods = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'istio=ingressgateway', '-o', 'json'))
     gatewayPod = pods.items.map((p: {metadata: {name: string}}) => p.metadata.name).sort()[0]
@@ -85,6 +85,40 @@ describe('sandbox mesh through the API server with real kubectl', {skip: !fs.exi
     assert.ok(share > 0.3 && share < 0.5, `5xx share ${share}`)
     await kubectl('annotate', 'deployment', 'httpbin', 'sandbox.kubectl-gw.io/fault-')
     assert.equal(await window(), 0)
+  })
+
+  it('serves the same admin API through kubectl port-forward, as istioctl reaches it', async () => {
+    const forward = spawn(kubectlBin, ['--kubeconfig', kubeconfig, 'port-forward', '-n', 'istio-system', `pod/${gatewayPod}`, ':15000', '--address', '127.0.0.1'], {stdio: ['ignore', 'pipe', 'pipe']})
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = ''
+        forward.stdout!.on('data', (chunk) => {
+          out += String(chunk)
+          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 15000/.exec(out)
+          if (m) resolve(Number(m[1]))
+        })
+        forward.once('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${out}`)))
+      })
+      const dump = (await (await fetch(`http://127.0.0.1:${port}/config_dump?mask=dynamic_listeners,static_listeners`)).json()) as {configs: {dynamic_listeners?: {name: string}[]}[]}
+      assert.ok(dump.configs.some((c) => c.dynamic_listeners?.some((l) => l.name === '0.0.0.0_8080')))
+      const info = (await (await fetch(`http://127.0.0.1:${port}/server_info`)).json()) as {state: string}
+      assert.equal(info.state, 'LIVE')
+    } finally {
+      const exited = new Promise((resolve) => forward.once('exit', resolve))
+      forward.kill('SIGTERM')
+      await exited
+    }
+  })
+
+  it('reports a dropped duplicate Gateway server on istiod\'s monitoring port', async () => {
+    const copy = seedObject(seed000, 'Gateway', 'httpbin-gateway') as {metadata: {name: string}}
+    copy.metadata.name = 'httpbin-gateway-copy'
+    await applyYaml(copy)
+    const istiod = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'app=istiod', '-o', 'json')).items[0].metadata.name
+    const metrics = await raw(`/api/v1/namespaces/istio-system/pods/${istiod}:15014/proxy/metrics`)
+    assert.match(metrics, /^pilot_total_rejected_configs\{type="gateway",name="default\/httpbin-gateway-copy"\} 1$/m)
+    assert.doesNotMatch(metrics, /name="default\/httpbin-gateway"\}/)
+    await kubectl('delete', 'gateway', 'httpbin-gateway-copy')
   })
 
   it('removes the virtual host when the VirtualService is deleted', async () => {

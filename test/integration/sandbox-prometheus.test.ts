@@ -6,9 +6,10 @@ import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
-import {createSimulatedMesh, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
+import {createKubeClient} from '../../src/kube/connect.ts'
 import {scrapeConfig, startScrapeServer, type ScrapeServer} from '../../src/sandbox/mesh/scrape-server.ts'
-import {FakeClusterState, demoWorld, seed000, seedObject} from '../helpers/fake-cluster-state.ts'
+import {seed000, seedObject} from '../helpers/fake-cluster-state.ts'
+import {startMeshSandbox, type MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 
 const prometheusBin = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
 
@@ -22,7 +23,7 @@ async function freePort(): Promise<number> {
 
 describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 'prometheus binary not installed (apt-get install prometheus)'}, () => {
   let dir: string
-  let mesh: SandboxMesh
+  let harness: MeshTestSandbox
   let scrape: ScrapeServer
   let prometheus: ChildProcess
   let promUrl: string
@@ -30,16 +31,13 @@ describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-prom-'))
-    const state = new FakeClusterState()
-    demoWorld(state)
-    state.apply(seedObject(seed000, 'Gateway', 'httpbin-gateway'))
-    state.apply(seedObject(seed000, 'VirtualService', 'httpbin-vs'))
-    const deployment = state.get('apps', 'Deployment', 'default', 'httpbin')!
-    state.apply({...deployment, metadata: {...deployment.metadata, annotations: {'sandbox.kubectl-gw.io/fault': JSON.stringify({errorRate: 0.25, latencyMs: 0})}}})
-    // Real time here: Prometheus computes rates over wall-clock scrapes.
-    mesh = createSimulatedMesh(state, {tickMs: 200, requestsPerSecond: 20})
-    mesh.start()
-    scrape = await startScrapeServer(mesh)
+    // Real time here: Prometheus computes rates over wall-clock scrapes, so the sandbox's own traffic timer runs.
+    harness = await startMeshSandbox({tickMs: 200, requestsPerSecond: 20})
+    const kube = createKubeClient({selection: {kubeconfig: harness.kubeconfig, env: {}}, requestTimeoutMs: 0})
+    for (const o of [seedObject(seed000, 'Gateway', 'httpbin-gateway'), seedObject(seed000, 'VirtualService', 'httpbin-vs')]) await kube.apply(o as never, {fieldManager: 'test'})
+    await kube.patch({apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'httpbin'}, {metadata: {annotations: {'sandbox.kubectl-gw.io/fault': JSON.stringify({errorRate: 0.25, latencyMs: 0})}}}, 'merge')
+    kube.close()
+    scrape = await startScrapeServer(harness.mesh)
     const port = await freePort()
     promUrl = `http://127.0.0.1:${port}`
     const config = path.join(dir, 'prometheus.yml')
@@ -54,8 +52,8 @@ describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 
       prometheus.kill('SIGTERM')
       await exited
     }
-    mesh?.stop()
     await scrape?.close()
+    await harness?.close()
     if (dir) fs.rmSync(dir, {recursive: true, force: true})
   })
 

@@ -15,6 +15,8 @@ import {ApiStatusError, badRequest, notFound} from './status.ts'
 import {ObjectStore, pageOf} from './store.ts'
 import {toTable} from './table.ts'
 import {decodeKubernetesProtobuf} from './protobuf.ts'
+import {acceptSpdyUpgrade, servePortForward} from './portforward.ts'
+import type {Duplex} from 'node:stream'
 import {proxyToPod, proxyToService} from './proxy.ts'
 
 export interface ApiServerOptions {
@@ -121,6 +123,24 @@ export class SandboxApiServer {
         else res.destroy()
       })
     })
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket))
+  }
+
+  /** kubectl port-forward: WebSocket tunnelling is declined (kubectl then falls back to SPDY/3.1). */
+  private upgrade(req: IncomingMessage, socket: Duplex): void {
+    const refuse = (error: ApiStatusError) => {
+      const body = JSON.stringify(error.toStatus())
+      socket.end(`HTTP/1.1 ${error.code} ${error.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    }
+    socket.on('error', () => undefined)
+    if (!this.authorized(req)) return refuse(new ApiStatusError(401, 'Unauthorized', 'Unauthorized'))
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(new URL(req.url ?? '/', 'https://127.0.0.1').pathname)
+    if (!match) return refuse(new ApiStatusError(400, 'BadRequest', 'upgrade requests are served for pods/portforward only'))
+    const pod = this.store.get('', 'Pod', decodeURIComponent(match[1]!), decodeURIComponent(match[2]!))
+    if (!pod) return refuse(notFound('pods', '', decodeURIComponent(match[2]!)))
+    if ((pod.status as {phase?: string} | undefined)?.phase !== 'Running') return refuse(new ApiStatusError(400, 'BadRequest', `pod ${pod.metadata.name} is not running`))
+    if (!acceptSpdyUpgrade(req, socket)) return refuse(new ApiStatusError(400, 'BadRequest', 'unable to upgrade: only SPDY/3.1 with portforward.k8s.io is supported'))
+    servePortForward(socket, {pod, mesh: this.mesh})
   }
 
   /** Listens on 127.0.0.1 only; resolves with the port. */
@@ -131,11 +151,6 @@ export class SandboxApiServer {
     })
     this.mesh?.start()
     return (this.server.address() as AddressInfo).port
-  }
-
-  /** Upgrade requests (port-forward) are handed to this listener. */
-  onUpgrade(listener: (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void): void {
-    this.server.on('upgrade', listener)
   }
 
   authorized(req: IncomingMessage): boolean {

@@ -2,6 +2,7 @@ import type {ClusterStateView, PodHttpRequest, PodHttpResponse, SimulatedMesh, S
 import {handleAdmin, type HostHealth} from './envoy/admin.ts'
 import {envoyVersionFor, SimulatedProxy} from './envoy/proxy.ts'
 import {renderFamilies, type PromFamilies} from './envoy/stats.ts'
+import {ClusterCache} from './istiod/clusters.ts'
 import {buildProxyConfig, istioMinor, type ProxyConfig} from './istiod/proxy-config.ts'
 import {TrafficSimulator} from './traffic.ts'
 import {MeshWorld, type MeshPod} from './world.ts'
@@ -23,6 +24,8 @@ export interface MeshOptions {
   tickMs?: number
   requestsPerSecond?: number
   seed?: number
+  /** Where a failing traffic tick is reported (the loop keeps running). */
+  onError?: (error: unknown) => void
 }
 
 /** The kinds istiod watches; other writes (ConfigMaps, CRDs, ...) do not trigger a push. */
@@ -57,7 +60,10 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   let dirty = true
   let pushes = 0
   let lastWarnings: string[] = []
+  let rejectedGateways = new Map<string, number>()
+  let certificateErrors = 0
   let handle: unknown
+  const clusterCache = new ClusterCache()
 
   state.subscribe((event: StoreEvent) => {
     if (watchedKinds.has(event.object.kind)) dirty = true
@@ -76,6 +82,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     const seen = new Set<string>()
     const builds = new Map<string, ProxyConfig>()
     const warnings: string[] = []
+    const rejected = new Map<string, number>()
     for (const pod of world.pods) {
       if (!pod.isGateway && !pod.hasSidecar) continue
       const key = `${pod.namespace}/${pod.name}`
@@ -89,9 +96,11 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
         const groupKey = `${pod.namespace}|${JSON.stringify(Object.entries(pod.labels).sort())}|${pod.containerPorts.map((p) => `${p.name}:${p.containerPort}`).join(',')}`
         let config = builds.get(groupKey)
         if (!config) {
-          config = buildProxyConfig(world, pod, {now: at, delimitedStats: delimited})
+          config = buildProxyConfig(world, pod, {now: at, delimitedStats: delimited, clusterCache})
           builds.set(groupKey, config)
           warnings.push(...config.warnings)
+          for (const r of config.rejected) rejected.set(r.gateway, (rejected.get(r.gateway) ?? 0) + 1)
+          certificateErrors += config.secrets.filter((secret) => !secret.ok).length
         }
         proxy.accept({...config, pod}, version, at)
       } else {
@@ -100,17 +109,35 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     }
     for (const key of [...proxies.keys()]) if (!seen.has(key)) proxies.delete(key)
     lastWarnings = [...new Set(warnings)]
+    rejectedGateways = rejected
     return world
   }
 
-  const health = (w: MeshWorld): HostHealth => ({
+  const health = (w: MeshWorld, proxy: SimulatedProxy): HostHealth => ({
     flags: (cluster, address) => traffic.outlierFlags(w, cluster, address),
-    counters: (cluster, address) => traffic.hostCounters.get(`${cluster.name}::${address}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0},
+    counters: (cluster, address) => traffic.hostCounters.get(`${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${address}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0},
   })
+
+  /** istiod's own monitoring port (15014): pushes, rejected Gateway servers, SDS failures. */
+  function istiodMetrics(): string {
+    const lines = [
+      '# TYPE istio_build gauge',
+      `istio_build{component="pilot",tag="${identityFor().istioVersion}"} 1`,
+      '# TYPE pilot_xds_pushes counter',
+      ...['cds', 'eds', 'lds', 'rds', 'sds'].map((type) => `pilot_xds_pushes{type="${type}"} ${pushes}`),
+      '# TYPE pilot_total_rejected_configs gauge',
+      ...[...rejectedGateways].map(([name, count]) => `pilot_total_rejected_configs{type="gateway",name="${name}"} ${count}`),
+      '# TYPE pilot_sds_certificate_errors_total counter',
+      `pilot_sds_certificate_errors_total ${certificateErrors}`,
+    ]
+    return `${lines.join('\n')}\n`
+  }
 
   function runTraffic(seconds: number): void {
     const w = refresh()
     const all = [...proxies.values()]
+    const at = now().getTime()
+    for (const proxy of all) proxy.stats.set('', '', 'server.uptime', Math.floor((at - proxy.identity.startedAt.getTime()) / 1000))
     const sidecars = new Map(all.filter((p) => !p.pod.isGateway).map((p) => [`${p.pod.namespace}/${p.pod.name}`, p]))
     traffic.run(w, all.filter((p) => p.pod.isGateway), sidecars, seconds)
   }
@@ -118,9 +145,11 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   return {
     async handlePodRequest(request: PodHttpRequest): Promise<PodHttpResponse | undefined> {
       const w = refresh()
+      const istiod = w.pods.find((p) => p.namespace === request.namespace && p.name === request.pod && p.labels.app === 'istiod')
+      if (istiod) return request.port === 15014 && request.path === '/metrics' ? {status: 200, headers: {'content-type': 'text/plain; version=0.0.4'}, body: istiodMetrics()} : undefined
       const proxy = proxies.get(`${request.namespace}/${request.pod}`)
       if (!proxy) return undefined
-      if (request.port === 15000) return handleAdmin(proxy, request, now(), health(w))
+      if (request.port === 15000) return handleAdmin(proxy, request, now(), health(w, proxy))
       // 15090: Envoy's prometheus listener; 15020: pilot-agent's merged metrics and health.
       if ((request.port === 15090 || request.port === 15020) && request.path === '/stats/prometheus') {
         return {status: 200, headers: {'content-type': 'text/plain; version=0.0.4'}, body: proxy.stats.prometheus()}
@@ -137,7 +166,13 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     },
     start(): void {
       if (handle !== undefined) return
-      handle = timer.setInterval(() => runTraffic(tickMs / 1000), tickMs)
+      handle = timer.setInterval(() => {
+        try {
+          runTraffic(tickMs / 1000)
+        } catch (error) {
+          options.onError?.(error)
+        }
+      }, tickMs)
     },
     stop(): void {
       if (handle === undefined) return

@@ -1,5 +1,6 @@
-import type {BuiltCluster} from './istiod/clusters.ts'
+import type {BuiltCluster, ClusterEndpoint} from './istiod/clusters.ts'
 import type {SimulatedProxy} from './envoy/proxy.ts'
+import {labelKey} from './envoy/stats.ts'
 import {obj, type Labels, type MeshPod, type MeshWorld} from './world.ts'
 
 /**
@@ -103,7 +104,7 @@ export class TrafficSimulator {
   private readonly random: () => number
   /** Fractional request carry per stream, so low rates still add up exactly over time. */
   private readonly carry = new Map<string, number>()
-  /** Per cluster::address request counters for /clusters. */
+  /** Per proxy, per cluster::address request counters for /clusters. */
   readonly hostCounters = new Map<string, {rq_total: number; rq_success: number; rq_error: number; cx_total: number}>()
   /** Round-robin cursor per cluster. */
   private readonly cursor = new Map<string, number>()
@@ -140,6 +141,11 @@ export class TrafficSimulator {
 
   /** Runs `seconds` of traffic through every gateway proxy. */
   run(world: MeshWorld, proxies: SimulatedProxy[], sidecars: Map<string, SimulatedProxy>, seconds: number): void {
+    // Labels depend on pod labels and workloads: a new world (any change) starts a fresh cache.
+    if (this.labelWorld !== world) {
+      this.labelCache.clear()
+      this.labelWorld = world
+    }
     for (const proxy of proxies) {
       const config = proxy.config
       if (!config || !proxy.pod.isGateway) continue
@@ -159,13 +165,7 @@ export class TrafficSimulator {
     const vhosts = (config.virtual_hosts as Json[]) ?? []
     const rate = this.options.requestsPerSecond * seconds
     const streamBase = `${proxy.pod.namespace}/${proxy.pod.name}|${routeName}`
-    // Hosts clients ask for that no vhost serves: 404 NR. Wildcard servers count only when nothing is bound under them.
-    for (const host of serverHosts) {
-      const concrete = concreteHost(host)
-      const vhost = matchVirtualHost(vhosts, concrete)
-      const covered = host.includes('*') && vhosts.some((v) => !String(v.name).startsWith('blackhole:') && ((v.domains as string[]) ?? []).some((d) => d.endsWith(host.slice(1)) || host === '*'))
-      if (covered) continue
-      if (vhost && !String(vhost.name).startsWith('blackhole:') && !(vhost.require_tls && ((vhost.routes as Json[]) ?? []).length === 0)) continue
+    for (const {host, concrete, vhost} of this.unservedHosts(config, vhosts, serverHosts)) {
       const n = this.take(`${streamBase}|host:${host}`, rate)
       if (n === 0) continue
       if (vhost?.require_tls) {
@@ -198,18 +198,55 @@ export class TrafficSimulator {
           return
         }
         const action = obj(route.route)
+        // Istio fault injection on the route: aborted requests never reach a cluster (FI), delayed ones carry DI.
+        const injected = obj(obj(route.typed_per_filter_config)['envoy.filters.http.fault'])
+        const abort = obj(injected.abort)
+        const delay = obj(injected.delay)
+        const share = (p: unknown) => Number(obj(p).numerator ?? 0) / 1_000_000
+        let forwarded = n
+        if (abort.http_status !== undefined) {
+          const aborted = Math.min(forwarded, this.take(`${streamBase}|${vhost.name}|${index}|abort`, n * share(abort.percentage)))
+          if (aborted > 0) this.record(world, proxy, prefix, listenerName, host, {code: Number(abort.http_status), flags: 'FI', count: aborted, durationMs: 0.2})
+          forwarded -= aborted
+        }
+        const delayMs = delay.fixed_delay ? parseDurationMs(delay.fixed_delay) : 0
+        const delayed = delayMs > 0 ? Math.min(forwarded, this.take(`${streamBase}|${vhost.name}|${index}|delay`, forwarded * share(delay.percentage))) : 0
         const weighted = (obj(action.weighted_clusters).clusters as {name: string; weight: number}[] | undefined) ?? [{name: String(action.cluster), weight: 1}]
         const total = weighted.reduce((s, c) => s + c.weight, 0)
         if (total <= 0) return
         weighted.forEach((w) => {
-          const share = this.take(`${streamBase}|${vhost.name}|${index}|${w.name}`, (n * w.weight) / total)
-          if (share > 0) this.toCluster(world, proxy, sidecars, prefix, listenerName, host, w.name, action, share)
+          const picked = this.take(`${streamBase}|${vhost.name}|${index}|${w.name}`, (forwarded * w.weight) / total)
+          const slow = Math.min(picked, Math.round((delayed * w.weight) / total))
+          if (picked - slow > 0) this.toCluster(world, proxy, sidecars, prefix, listenerName, host, w.name, action, picked - slow)
+          if (slow > 0) this.toCluster(world, proxy, sidecars, prefix, listenerName, host, w.name, action, slow, delayMs)
         })
       })
     }
   }
 
-  private toCluster(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, clusterName: string, action: Json, n: number): void {
+  private readonly unserved = new WeakMap<Json, {host: string; concrete: string; vhost: Json | undefined}[]>()
+
+  /** Hosts clients ask for that no vhost serves (404 NR) or only redirects; wildcard servers count only when nothing is bound under them. Computed once per pushed route config. */
+  private unservedHosts(config: Json, vhosts: Json[], serverHosts: string[]): {host: string; concrete: string; vhost: Json | undefined}[] {
+    const cached = this.unserved.get(config)
+    if (cached) return cached
+    const domains = new Set(vhosts.filter((v) => !String(v.name).startsWith('blackhole:')).flatMap((v) => (v.domains as string[]) ?? []))
+    // Every ".suffix" of a bound domain, so a wildcard server host asks one set lookup, not a scan.
+    const suffixes = new Set<string>()
+    for (const d of domains) for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) suffixes.add(d.slice(i))
+    const out: {host: string; concrete: string; vhost: Json | undefined}[] = []
+    for (const host of serverHosts) {
+      if (host === '*' ? domains.size > 0 : host.startsWith('*.') && (suffixes.has(host.slice(1)) || suffixes.has(`${host.slice(1)}:*`))) continue
+      const concrete = concreteHost(host)
+      const vhost = domains.has(concrete) ? vhosts.find((v) => ((v.domains as string[]) ?? []).includes(concrete)) : matchVirtualHost(vhosts, concrete)
+      if (vhost && !String(vhost.name).startsWith('blackhole:') && !(vhost.require_tls && ((vhost.routes as Json[]) ?? []).length === 0)) continue
+      out.push({host, concrete, vhost})
+    }
+    this.unserved.set(config, out)
+    return out
+  }
+
+  private toCluster(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, clusterName: string, action: Json, n: number, injectedDelayMs = 0): void {
     const config = proxy.config!
     const cluster = config.clustersByName.get(clusterName)
     if (!cluster) {
@@ -229,46 +266,53 @@ export class TrafficSimulator {
     // Spread n requests round-robin over the endpoints.
     const start = this.cursor.get(cluster.name) ?? 0
     this.cursor.set(cluster.name, (start + n) % usable.length)
-    for (let i = 0; i < usable.length; i++) {
+    usable.forEach((endpoint, i) => {
       const count = Math.floor(n / usable.length) + ((i - start + usable.length) % usable.length < n % usable.length ? 1 : 0)
-      if (count === 0) continue
-      const endpoint = usable[i]!
-      const pod = endpoint.pod
-      const fault = pod ? world.workloadOf(pod).fault : {errorRate: 0, latencyMs: 0}
-      const attempts = retryAttempts(policy, 500)
-      const p = fault.errorRate
-      // Each attempt fails with p; a retriable failure is retried up to `attempts` times.
-      const finalErrors = this.take(`err|${cluster.name}|${endpoint.address}`, count * Math.pow(p, attempts))
-      const destinationAttempts = count + this.take(`att|${cluster.name}|${endpoint.address}`, attempts > 1 ? (count * (p - Math.pow(p, attempts))) / (1 - p || 1) : 0)
-      const destinationErrors = Math.min(destinationAttempts, finalErrors + (destinationAttempts - count))
-      const latency = () => this.baseLatency() + fault.latencyMs
-      const samples = Array.from({length: Math.min(count, 20)}, latency)
-      const slow = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
-      const timeouts = Math.min(count - finalErrors, this.take(`ut|${cluster.name}|${endpoint.address}`, (count - finalErrors) * slow))
-      const ok = count - finalErrors - timeouts
-      const counters = this.hostCounters.get(`${cluster.name}::${endpoint.address}:${endpoint.port}`) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
-      counters.rq_total += destinationAttempts
-      counters.rq_success += destinationAttempts - destinationErrors
-      counters.rq_error += destinationErrors
-      counters.cx_total = Math.max(counters.cx_total, 1)
-      this.hostCounters.set(`${cluster.name}::${endpoint.address}:${endpoint.port}`, counters)
-      if (destinationAttempts > count) proxy.stats.inc('cluster', cluster.name, 'upstream_rq_retry', destinationAttempts - count)
-      const sidecar = pod ? sidecars.get(`${pod.namespace}/${pod.name}`) : undefined
-      if (sidecar && pod) {
-        // What the destination's sidecar reports: every attempt, retries included, answered by the app.
-        const labels = this.labels(world, proxy.pod, host, {code: 200, flags: '-', cluster, pod, count: 0, durationMs: 0})
-        const server = {...labels, reporter: 'destination', destination_principal: principal(pod), connection_security_policy: 'mutual_tls'}
-        sidecar.stats.recordRequests(server, destinationAttempts - destinationErrors, samples)
-        sidecar.stats.recordRequests({...server, response_code: '500'}, destinationErrors, samples)
-      }
-      const fast = samples.filter((d) => timeoutMs === 0 || d <= timeoutMs)
-      const median = (list: number[]) => (list.length > 0 ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]! : this.baseLatency() + fault.latencyMs)
-      if (ok > 0) this.record(world, proxy, prefix, listenerName, host, {code: 200, flags: '-', cluster, pod, count: ok, durationMs: median(fast) + 1 }, fast.map((d) => d + 1))
-      if (finalErrors > 0) this.record(world, proxy, prefix, listenerName, host, {code: 500, flags: '-', cluster, pod, count: finalErrors, durationMs: median(samples) + 1 }, samples.map((d) => d + 1))
-      if (timeouts > 0) {
-        proxy.stats.inc('cluster', cluster.name, 'upstream_rq_timeout', timeouts)
-        this.record(world, proxy, prefix, listenerName, host, {code: 504, flags: 'UT', cluster, pod, count: timeouts, durationMs: timeoutMs }, [timeoutMs])
-      }
+      if (count > 0) this.toEndpoint(world, proxy, sidecars, prefix, listenerName, host, cluster, endpoint, count, timeoutMs, policy, injectedDelayMs)
+    })
+  }
+
+  /** `count` requests to one endpoint: its workload's fault, the route's retries and timeout decide the outcome. */
+  private toEndpoint(world: MeshWorld, proxy: SimulatedProxy, sidecars: Map<string, SimulatedProxy>, prefix: string, listenerName: string, host: string, cluster: BuiltCluster, endpoint: ClusterEndpoint, count: number, timeoutMs: number, policy: Json | undefined, injectedDelayMs: number): void {
+    const pod = endpoint.pod
+    const fault = pod ? world.workloadOf(pod).fault : {errorRate: 0, latencyMs: 0}
+    const attempts = retryAttempts(policy, 500)
+    const p = fault.errorRate
+    const stream = `${cluster.name}|${endpoint.address}`
+    // Each attempt fails with p; a retriable failure is retried up to `attempts` times in all.
+    const finalErrors = this.take(`err|${stream}`, count * Math.pow(p, attempts))
+    const destinationAttempts = count + this.take(`att|${stream}`, attempts > 1 ? (count * (p - Math.pow(p, attempts))) / (1 - p || 1) : 0)
+    const destinationErrors = Math.min(destinationAttempts, finalErrors + (destinationAttempts - count))
+    const samples = Array.from({length: Math.min(count, 8)}, () => this.baseLatency() + fault.latencyMs)
+    const slowShare = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
+    const timeouts = Math.min(count - finalErrors, this.take(`ut|${stream}`, (count - finalErrors) * slowShare))
+    const ok = count - finalErrors - timeouts
+    const hostKey = `${proxy.pod.namespace}/${proxy.pod.name}|${cluster.name}::${endpoint.address}:${endpoint.port}`
+    const counters = this.hostCounters.get(hostKey) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
+    counters.rq_total += destinationAttempts
+    counters.rq_success += destinationAttempts - destinationErrors
+    counters.rq_error += destinationErrors
+    counters.cx_total = Math.max(counters.cx_total, 1)
+    this.hostCounters.set(hostKey, counters)
+    if (destinationAttempts > count) proxy.stats.inc('cluster', cluster.name, 'upstream_rq_retry', destinationAttempts - count)
+    const sidecar = pod ? sidecars.get(`${pod.namespace}/${pod.name}`) : undefined
+    if (sidecar && pod) {
+      // What the destination's sidecar reports: every attempt, retries included, answered by the app.
+      const answered = this.series(world, proxy.pod, host, {code: 200, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
+      const failed = this.series(world, proxy.pod, host, {code: 500, flags: '-', cluster, pod, count: 0, durationMs: 0}, 'destination')
+      sidecar.stats.recordRequests(answered.labels, destinationAttempts - destinationErrors, samples, answered.key)
+      sidecar.stats.recordRequests(failed.labels, destinationErrors, samples, failed.key)
+    }
+    const fast = samples.filter((d) => timeoutMs === 0 || d <= timeoutMs)
+    const median = (list: number[]) => (list.length > 0 ? [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]! : this.baseLatency() + fault.latencyMs)
+    // The gateway adds ~1 ms, and any delay its fault filter injected before routing (flag DI).
+    const seen = (list: number[]) => list.map((d) => d + 1 + injectedDelayMs)
+    const flags = (f: string) => (injectedDelayMs > 0 ? (f === '-' ? 'DI' : `DI,${f}`) : f)
+    if (ok > 0) this.record(world, proxy, prefix, listenerName, host, {code: 200, flags: flags('-'), cluster, pod, count: ok, durationMs: median(fast) + 1 + injectedDelayMs}, seen(fast))
+    if (finalErrors > 0) this.record(world, proxy, prefix, listenerName, host, {code: 500, flags: flags('-'), cluster, pod, count: finalErrors, durationMs: median(samples) + 1 + injectedDelayMs}, seen(samples))
+    if (timeouts > 0) {
+      proxy.stats.inc('cluster', cluster.name, 'upstream_rq_timeout', timeouts)
+      this.record(world, proxy, prefix, listenerName, host, {code: 504, flags: flags('UT'), cluster, pod, count: timeouts, durationMs: timeoutMs + injectedDelayMs}, [timeoutMs + injectedDelayMs])
     }
   }
 
@@ -306,9 +350,26 @@ export class TrafficSimulator {
     }
   }
 
+  private readonly labelCache = new Map<string, {labels: Labels; key: string}>()
+  private labelWorld: MeshWorld | undefined
+
+  /** Istio's labels for an outcome as the gateway (source) or the destination sidecar reports it; cached per world. */
+  private series(world: MeshWorld, gw: MeshPod, host: string, outcome: Outcome, reporter: 'source' | 'destination'): {labels: Labels; key: string} {
+    const cacheKey = `${reporter}|${gw.namespace}/${gw.name}|${host}|${outcome.cluster?.name ?? ''}|${outcome.pod?.name ?? ''}|${outcome.code}|${outcome.flags}`
+    let entry = this.labelCache.get(cacheKey)
+    if (!entry) {
+      let labels = this.labels(world, gw, host, outcome)
+      if (reporter === 'destination' && outcome.pod) labels = {...labels, reporter: 'destination', destination_principal: principal(outcome.pod), connection_security_policy: 'mutual_tls'}
+      entry = {labels, key: labelKey(labels)}
+      this.labelCache.set(cacheKey, entry)
+    }
+    return entry
+  }
+
   /** The gateway's own view (reporter=source) and Envoy counters for one batch of identical outcomes. */
   private record(world: MeshWorld, proxy: SimulatedProxy, prefix: string, listenerName: string, host: string, outcome: Outcome, samples: number[] = [outcome.durationMs]): void {
-    proxy.stats.recordRequests(this.labels(world, proxy.pod, host, outcome), outcome.count, samples)
+    const {labels, key} = this.series(world, proxy.pod, host, outcome, 'source')
+    proxy.stats.recordRequests(labels, outcome.count, samples, key)
     const cls = `${Math.floor(outcome.code / 100)}xx`
     proxy.stats.inc('http', prefix, 'downstream_rq_total', outcome.count)
     proxy.stats.inc('http', prefix, `downstream_rq_${cls}`, outcome.count)

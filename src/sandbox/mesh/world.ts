@@ -308,7 +308,7 @@ export class MeshWorld {
         const labels = labelsOf(e.labels)
         if (subsetLabels && !Object.entries(subsetLabels).every(([k, v]) => labels[k] === v)) return []
         const ports = obj(e.ports)
-        return [{address, port: num(port.name ? ports[port.name] : undefined) ?? Number(port.targetPort) ?? port.port}]
+        return [{address, port: num(port.name ? ports[port.name] : undefined) ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port)}]
       })
     }
     if (!svc.selector) return this.endpointsFromObject(svc, port)

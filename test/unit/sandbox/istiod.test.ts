@@ -80,6 +80,21 @@ describe('sandbox istiod: gateway translation', () => {
     assert.deepEqual(rc.virtual_hosts.map((v: any) => v.name), ['b.example.com:80'])
   })
 
+  it('admits only VirtualServices from the namespace a server host names (ns/host, ./host)', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('scoped', [httpServer(['default/a.example.com', './b.example.com', '*/c.example.com'])], 'istio-system'))
+    for (const [name, host, ns] of [['a-default', 'a.example.com', 'default'], ['b-default', 'b.example.com', 'default'], ['b-istio', 'b.example.com', 'istio-system'], ['c-shop', 'c.example.com', 'shop']]) {
+      state.apply(vs(name!, [host!], ['istio-system/scoped'], [{route: [to('httpbin.default.svc.cluster.local', 80)]}], ns))
+    }
+    const rc = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!
+    const owners = rc.virtual_hosts.map((v: any) => [v.name, v.routes[0].metadata.filter_metadata.istio.config.split('/').slice(-3).join('/')])
+    assert.deepEqual(owners.sort(), [
+      ['a.example.com:80', 'default/virtual-service/a-default'],
+      ['b.example.com:80', 'istio-system/virtual-service/b-istio'],
+      ['c.example.com:80', 'shop/virtual-service/c-shop'],
+    ])
+  })
+
   it('redirects with require_tls when httpsRedirect is set, and traffic sees 301', async () => {
     const {state, mesh, pod} = world()
     state.apply(gateway('redir', [httpServer(['secure.example.com'], {tls: {httpsRedirect: true}})]))
@@ -215,6 +230,7 @@ describe('sandbox istiod: TLS servers and credential secrets', () => {
     assert.equal(active.secret.tls_certificate.private_key.inline_bytes, 'W3JlZGFjdGVkXQ==')
     assert.equal(Buffer.from(active.secret.tls_certificate.certificate_chain.inline_bytes, 'base64').toString(), cert.cert)
     assert.ok(!JSON.stringify(dump).includes(Buffer.from(cert.key).toString('base64')), 'private key never leaves the admin API')
+    assert.match((await admin(mesh, 'istio-system', pod, '/stats?filter=days_until')).body, /^server\.days_until_first_cert_expiring: (29|30)$/m)
     const certs = JSON.parse((await admin(mesh, 'istio-system', pod, '/certs')).body)
     assert.equal(certs.certificates[0].cert_chain[0].subject_alt_names[0].dns, 'httpbin.example.com')
   })
@@ -254,6 +270,30 @@ describe('sandbox istiod: TLS servers and credential secrets', () => {
     assert.equal(chain.transport_socket.typed_config.common_tls_context.combined_validation_context.validation_context_sds_secret_config.name, 'kubernetes://httpbin-credential-cacert')
   })
 
+  it('never pushes an expired certificate or a secret without cert/key; generic cert/key keys work', async () => {
+    const state = new FakeClusterState()
+    demoWorld(state)
+    // The mesh's clock is a year ahead: the 30-day certificate has expired by then.
+    const later = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}, now: () => new Date(Date.now() + 365 * 86_400_000)})
+    const pod = gatewayPods(state)[0]!
+    state.apply(tlsSecret('httpbin-credential', 'istio-system', cert))
+    state.apply(seedObject(seed000, 'Gateway', 'httpbin-gateway-secure'))
+    let secrets = section(await configDump(later, 'istio-system', pod), 'SecretsConfigDump')
+    assert.deepEqual(secrets.dynamic_warming_secrets.map((x: any) => x.name), ['kubernetes://httpbin-credential'])
+    assert.ok(later.warnings().some((w) => w.includes('certificate is expired or not yet valid')))
+    const state2 = new FakeClusterState()
+    demoWorld(state2)
+    const now = createSimulatedMesh(state2, {timer: {setInterval: () => 0, clearInterval: () => undefined}})
+    state2.apply(seedObject(seed000, 'Gateway', 'httpbin-gateway-secure'))
+    state2.apply({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'httpbin-credential', namespace: 'istio-system'}, data: {'tls.pem': Buffer.from(cert.cert).toString('base64')}})
+    secrets = section(await configDump(now, 'istio-system', gatewayPods(state2)[0]!), 'SecretsConfigDump')
+    assert.equal(secrets.dynamic_active_secrets, undefined)
+    assert.ok(now.warnings().some((w) => w.includes("didn't have expected keys (cert and key) or (tls.crt and tls.key); found: tls.pem")))
+    state2.apply({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'httpbin-credential', namespace: 'istio-system'}, data: {cert: Buffer.from(cert.cert).toString('base64'), key: Buffer.from(cert.key).toString('base64')}})
+    secrets = section(await configDump(now, 'istio-system', gatewayPods(state2)[0]!), 'SecretsConfigDump')
+    assert.deepEqual(secrets.dynamic_active_secrets.map((x: any) => x.name), ['kubernetes://httpbin-credential'])
+  })
+
   it('routes PASSTHROUGH by SNI through tcp_proxy, with no RDS', async () => {
     const {state, mesh, pod} = world()
     state.apply(gateway('pass', [{port: {number: 443, name: 'tls', protocol: 'TLS'}, hosts: ['db.example.com'], tls: {mode: 'PASSTHROUGH'}}]))
@@ -264,5 +304,63 @@ describe('sandbox istiod: TLS servers and credential secrets', () => {
     assert.equal(chain.filters[0].name, 'envoy.filters.network.tcp_proxy')
     assert.equal(chain.filters[0].typed_config.cluster, 'outbound|80||httpbin.default.svc.cluster.local')
     assert.equal((section(dump, 'RoutesConfigDump').dynamic_route_configs ?? []).filter((r: any) => r.route_config.name.startsWith('https.')).length, 0)
+  })
+})
+
+describe('sandbox istiod: VirtualService fault injection and timeouts', () => {
+  it('translates fault.abort/delay to the route fault filter; traffic shows FI aborts and DI delays', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('gw', [httpServer(['chaos.example.com'])]))
+    state.apply(vs('chaos', ['chaos.example.com'], ['gw'], [{fault: {abort: {httpStatus: 503, percentage: {value: 20}}, delay: {fixedDelay: '2s', percentage: {value: 50}}}, route: [to('httpbin', 80)]}]))
+    const route = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!.virtual_hosts[0].routes[0]
+    assert.deepEqual(route.typed_per_filter_config['envoy.filters.http.fault'], {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+      delay: {fixed_delay: '2s', percentage: {numerator: 500000, denominator: 'MILLION'}},
+      abort: {http_status: 503, percentage: {numerator: 200000, denominator: 'MILLION'}},
+    })
+    mesh.runTraffic(10)
+    const series = requestSeries((await admin(mesh, 'istio-system', pod, '/stats/prometheus')).body)
+    assert.equal(sumRequests(series, {response_code: '503', response_flags: 'FI'}), 20)
+    assert.equal(sumRequests(series, {response_code: '200', response_flags: 'DI'}), 40)
+    assert.equal(sumRequests(series, {response_code: '200', response_flags: '-'}), 40)
+  })
+
+  it('answers 504 UT when the workload is slower than the route timeout', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('gw', [httpServer(['slow.example.com'])]))
+    state.apply(vs('slow', ['slow.example.com'], ['gw'], [{timeout: '500ms', route: [to('httpbin', 80)]}]))
+    const deployment = state.get('apps', 'Deployment', 'default', 'httpbin')!
+    state.apply({...deployment, metadata: {...deployment.metadata, annotations: {'sandbox.kubectl-gw.io/fault': JSON.stringify({errorRate: 0, latencyMs: 900})}}})
+    mesh.runTraffic(5)
+    const series = requestSeries((await admin(mesh, 'istio-system', pod, '/stats/prometheus')).body)
+    assert.equal(sumRequests(series, {response_code: '504', response_flags: 'UT'}), 50)
+  })
+})
+
+describe('sandbox istiod: ServiceEntry destinations', () => {
+  it('builds a STRICT_DNS cluster for a DNS ServiceEntry and routes to it as a healthy external host', async () => {
+    const {state, mesh, pod} = world()
+    state.apply({apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: {name: 'external-api', namespace: 'default'}, spec: {hosts: ['api.partner.com'], ports: [{number: 443, name: 'https', protocol: 'TLS'}, {number: 80, name: 'http', protocol: 'HTTP'}], resolution: 'DNS', location: 'MESH_EXTERNAL'}})
+    state.apply(gateway('out', [httpServer(['partner.example.com'])]))
+    state.apply(vs('partner', ['partner.example.com'], ['out'], [{route: [to('api.partner.com', 80)]}]))
+    const c = cluster(await configDump(mesh, 'istio-system', pod), 'outbound|80||api.partner.com')!
+    assert.equal(c.type, 'STRICT_DNS')
+    assert.deepEqual(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, {address: 'api.partner.com', port_value: 80})
+    mesh.runTraffic(3)
+    const series = requestSeries((await admin(mesh, 'istio-system', pod, '/stats/prometheus')).body)
+    assert.equal(sumRequests(series, {destination_service: 'api.partner.com', response_code: '200', destination_workload: 'unknown'}), 30)
+  })
+})
+
+describe('sandbox istiod: weight edge cases and mirroring', () => {
+  it('collapses a split with one non-zero weight into a plain cluster, and mirrors to a second cluster', async () => {
+    const {state, mesh, pod} = world()
+    state.apply(gateway('gw', [httpServer(['app.example.com'])]))
+    state.apply(seedObject(seed000, 'DestinationRule', 'app-service-dr'))
+    state.apply(vs('split', ['app.example.com'], ['gw'], [{route: [{...to('app-service', 80, {subset: 'stable'}), weight: 100}, {...to('app-service', 80, {subset: 'canary'}), weight: 0}], mirror: {host: 'httpbin', port: {number: 80}}, mirrorPercentage: {value: 5}}]))
+    const action = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!.virtual_hosts[0].routes[0].route
+    assert.equal(action.cluster, 'outbound|80|stable|app-service.default.svc.cluster.local')
+    assert.equal(action.weighted_clusters, undefined)
+    assert.deepEqual(action.request_mirror_policies, [{cluster: 'outbound|80||httpbin.default.svc.cluster.local', runtime_fraction: {default_value: {numerator: 50000, denominator: 'MILLION'}}, trace_sampled: false}])
   })
 })

@@ -51,7 +51,7 @@ function serverInfo(proxy: SimulatedProxy, now: Date): Json {
       component_log_level: 'misc:error',
       service_cluster: (obj(proxy.bootstrap.node).cluster as string) ?? '',
       service_node: (obj(proxy.bootstrap.node).id as string) ?? '',
-      drain_time: `${proxy.pod.isGateway ? 45 : 45}s`,
+      drain_time: '45s',
       parent_shutdown_time: '60s',
       mode: 'Serve',
       drain_strategy: 'Immediate',

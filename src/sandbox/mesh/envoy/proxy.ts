@@ -1,3 +1,4 @@
+import {X509Certificate} from 'node:crypto'
 import {parse as parseYaml} from 'yaml'
 import type {ProxyConfig} from '../istiod/proxy-config.ts'
 import {arr, obj, str, type MeshPod, type MeshWorld} from '../world.ts'
@@ -124,6 +125,34 @@ export function buildBootstrap(world: MeshWorld, pod: MeshPod, identity: ProxyId
   }
 }
 
+/** Serialized resources of a push, computed once and shared by the pods that got the same build. */
+const contentsByBuild = new WeakMap<object, Map<string, string>>()
+/** Resources istiod reused from an earlier push are the same objects: serialize them once. */
+const serialized = new WeakMap<object, string>()
+const serialize = (value: object): string => {
+  let text = serialized.get(value)
+  if (text === undefined) {
+    text = JSON.stringify(value)
+    serialized.set(value, text)
+  }
+  return text
+}
+
+function resourceContents(config: ProxyConfig): Map<string, string> {
+  let contents = contentsByBuild.get(config.clusters)
+  if (contents) return contents
+  contents = new Map()
+  for (const c of config.clusters) {
+    contents.set(`cluster/${c.name}`, serialize(c.json))
+    if (c.loadAssignment) contents.set(`endpoint/${c.name}`, serialize(c.loadAssignment))
+  }
+  for (const l of config.listeners) contents.set(`listener/${l.name}`, JSON.stringify([l.json, l.warming]))
+  for (const [name, r] of config.routes) contents.set(`route/${name}`, JSON.stringify(r.config))
+  for (const s of config.secrets) contents.set(`secret/${s.name}`, JSON.stringify(s.secret ?? s.error))
+  contentsByBuild.set(config.clusters, contents)
+  return contents
+}
+
 export class SimulatedProxy {
   readonly pod: MeshPod
   readonly stats: StatStore
@@ -154,20 +183,11 @@ export class SimulatedProxy {
     this.pushVersion = version
     const stamp = now.toISOString()
     const seen = new Set<string>()
-    const track = (kind: string, name: string, content: unknown) => {
-      const key = `${kind}/${name}`
+    for (const [key, text] of resourceContents(config)) {
       seen.add(key)
-      const text = JSON.stringify(content)
       const old = this.resourceMeta.get(key)
       if (!old || old.content !== text) this.resourceMeta.set(key, {version, lastUpdated: stamp, content: text})
     }
-    for (const c of config.clusters) {
-      track('cluster', c.name, c.json)
-      if (c.loadAssignment) track('endpoint', c.name, c.loadAssignment)
-    }
-    for (const l of config.listeners) track('listener', l.name, [l.json, l.warming])
-    for (const [name, r] of config.routes) track('route', name, r.config)
-    for (const s of config.secrets) track('secret', s.name, s.secret ?? s.error)
     for (const key of [...this.resourceMeta.keys()]) if (!seen.has(key)) this.resourceMeta.delete(key)
     const s = this.stats
     s.inc('', '', 'cluster_manager.cds.update_attempt')
@@ -184,6 +204,15 @@ export class SimulatedProxy {
       s.inc('', '', 'cluster_manager.cluster_added', config.clusters.length + 4)
       s.inc('', '', 'listener_manager.listener_added', config.listeners.length + 2)
     }
+    // Envoy's gauge over the certificates it holds (the workload certificate is outside the sandbox).
+    const expiries = config.secrets.flatMap((secret) => (secret.ok ? (secret.certificates ?? []) : [])).flatMap((c) => {
+      try {
+        return [new Date(new X509Certificate(c.pem).validTo).getTime()]
+      } catch {
+        return []
+      }
+    })
+    if (expiries.length > 0) s.set('', '', 'server.days_until_first_cert_expiring', Math.max(0, Math.floor((Math.min(...expiries) - now.getTime()) / 86_400_000)))
     for (const c of config.clusters) {
       s.set('cluster', c.name, 'membership_total', c.endpoints.length)
       s.set('cluster', c.name, 'membership_healthy', c.endpoints.length)

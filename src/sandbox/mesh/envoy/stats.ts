@@ -21,11 +21,14 @@ interface EnvoyStat {
 
 interface IstioCounter {
   labels: Labels
+  /** Formatted once: series are many and their labels never change. */
+  pairs: string
   value: number
 }
 
 interface IstioHistogram {
   labels: Labels
+  pairs: string
   buckets: number[]
   sum: number
   count: number
@@ -62,16 +65,28 @@ export function statsMatches(matcher: StatsMatcher, name: string): boolean {
 }
 
 const promName = (s: string) => s.replace(/[^a-zA-Z0-9_:]/g, '_')
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
+const needsEscape = /[\\\n"]/
+const escapeLabel = (v: string) => (needsEscape.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v)
 
-export function formatLabels(labels: Labels, extra: [string, string][] = []): string {
-  const keys = [...istioLabelOrder.filter((k) => k in labels), ...Object.keys(labels).filter((k) => !istioLabelOrder.includes(k))]
-  const parts = keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`)
-  for (const [k, v] of extra) parts.push(`${k}="${escapeLabel(v)}"`)
-  return parts.length > 0 ? `{${parts.join(',')}}` : ''
+/** `k="v",...` without braces, Istio's label order first. */
+function labelPairs(labels: Labels): string {
+  const parts: string[] = []
+  for (const k of istioLabelOrder) if (k in labels) parts.push(`${k}="${escapeLabel(labels[k]!)}"`)
+  for (const k of Object.keys(labels)) if (!istioLabelOrder.includes(k)) parts.push(`${k}="${escapeLabel(labels[k]!)}"`)
+  return parts.join(',')
 }
 
-function labelKey(labels: Labels): string {
+function withExtra(pairs: string, extra: string): string {
+  const all = pairs && extra ? `${pairs},${extra}` : pairs || extra
+  return all ? `{${all}}` : ''
+}
+
+export function formatLabels(labels: Labels, extra: [string, string][] = []): string {
+  return withExtra(labelPairs(labels), extra.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(','))
+}
+
+/** Identity of a label set (Istio's labels, in order). */
+export function labelKey(labels: Labels): string {
   return istioLabelOrder.map((k) => labels[k] ?? '').join('\u0000')
 }
 
@@ -115,13 +130,20 @@ export class StatStore {
     this.envoyStat(scope, tag, stat, 'gauge').value = value
   }
 
-  recordRequests(labels: Labels, count: number, durationsMs: number[]): void {
+  /** `key` identifies the label set when the caller already has one (the traffic loop does). */
+  recordRequests(labels: Labels, count: number, durationsMs: number[], key = labelKey(labels)): void {
     if (count <= 0) return
-    const key = labelKey(labels)
-    const counter = this.requests.get(key) ?? {labels, value: 0}
+    let counter = this.requests.get(key)
+    if (!counter) {
+      counter = {labels, pairs: labelPairs(labels), value: 0}
+      this.requests.set(key, counter)
+    }
     counter.value += count
-    this.requests.set(key, counter)
-    const histogram = this.durations.get(key) ?? {labels, buckets: durationBuckets.map(() => 0), sum: 0, count: 0}
+    let histogram = this.durations.get(key)
+    if (!histogram) {
+      histogram = {labels, pairs: counter.pairs, buckets: durationBuckets.map(() => 0), sum: 0, count: 0}
+      this.durations.set(key, histogram)
+    }
     // durationsMs is a sample of the batch; each sample stands for count/samples requests.
     const each = count / Math.max(1, durationsMs.length)
     for (const d of durationsMs) {
@@ -129,7 +151,6 @@ export class StatStore {
       histogram.sum += d * each
     }
     histogram.count += count
-    this.durations.set(key, histogram)
   }
 
   private envoyName(s: EnvoyStat): string {
@@ -151,6 +172,8 @@ export class StatStore {
   }
 
   private visibleIstio<T extends {labels: Labels}>(source: Map<string, T>, metric: string, query: StatsQuery): {name: string; entry: T}[] {
+    // Istio's metrics always pass the inclusion list ("reporter=" prefix); without a filter, skip naming and sorting.
+    if (!query.filter && statsMatches(this.matcher, 'reporter=')) return [...source.values()].map((entry) => ({name: '', entry}))
     const out: {name: string; entry: T}[] = []
     for (const entry of source.values()) {
       const name = istioStatName(metric, entry.labels)
@@ -171,6 +194,7 @@ export class StatStore {
   }
 
   text(query: StatsQuery = {}): string {
+    query = {...query, filter: query.filter ?? /(?:)/}
     const lines: string[] = []
     const counters = [...this.visibleEnvoy(query).map((e) => ({name: e.name, value: e.stat.value})), ...this.visibleIstio(this.requests, 'istio_requests_total', query).map((e) => ({name: e.name, value: e.entry.value}))]
     counters.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -184,6 +208,7 @@ export class StatStore {
   }
 
   json(query: StatsQuery = {}): unknown {
+    query = {...query, filter: query.filter ?? /(?:)/}
     const stats: unknown[] = []
     for (const e of this.visibleEnvoy(query)) stats.push({name: e.name, value: Math.round(e.stat.value)})
     for (const e of this.visibleIstio(this.requests, 'istio_requests_total', query)) stats.push({name: e.name, value: Math.round(e.entry.value)})
@@ -206,15 +231,17 @@ export class StatStore {
       family.lines.push(line)
       into.set(name, family)
     }
+    const extraPairs = extra.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')
     for (const {entry} of this.visibleIstio(this.requests, 'istio_requests_total', query)) {
-      add('istio_requests_total', 'counter', `istio_requests_total${formatLabels(entry.labels, extra)} ${Math.round(entry.value)}`)
+      add('istio_requests_total', 'counter', `istio_requests_total${withExtra(entry.pairs, extraPairs)} ${Math.round(entry.value)}`)
     }
     for (const {entry} of this.visibleIstio(this.durations, 'istio_request_duration_milliseconds', query)) {
       const base = 'istio_request_duration_milliseconds'
-      durationBuckets.forEach((le, i) => add(base, 'histogram', `${base}_bucket${formatLabels({...entry.labels, le: String(le)}, extra)} ${Math.round(entry.buckets[i]!)}`))
-      add(base, 'histogram', `${base}_bucket${formatLabels({...entry.labels, le: '+Inf'}, extra)} ${entry.count}`)
-      add(base, 'histogram', `${base}_sum${formatLabels(entry.labels, extra)} ${Number(entry.sum.toFixed(3))}`)
-      add(base, 'histogram', `${base}_count${formatLabels(entry.labels, extra)} ${entry.count}`)
+      const pairs = extraPairs ? `${entry.pairs},${extraPairs}` : entry.pairs
+      durationBuckets.forEach((le, i) => add(base, 'histogram', `${base}_bucket{${pairs},le="${le}"} ${Math.round(entry.buckets[i]!)}`))
+      add(base, 'histogram', `${base}_bucket{${pairs},le="+Inf"} ${entry.count}`)
+      add(base, 'histogram', `${base}_sum{${pairs}} ${Number(entry.sum.toFixed(3))}`)
+      add(base, 'histogram', `${base}_count{${pairs}} ${entry.count}`)
     }
     for (const {stat} of this.visibleEnvoy(query)) {
       const {name, labels} = envoyPrometheus(stat)

@@ -181,10 +181,49 @@ function loadAssignment(world: MeshWorld, name: string, endpoints: ClusterEndpoi
   }
 }
 
-export function buildClusters(world: MeshWorld, proxyNamespace: string, delimitedStats: boolean): BuiltCluster[] {
+/**
+ * Clusters of a service whose inputs did not change since the last push are reused as they were, so
+ * a push costs what changed (and unchanged resources keep their identity for version tracking).
+ */
+export class ClusterCache {
+  entries = new Map<string, {key: string; clusters: BuiltCluster[]}>()
+}
+
+function inputsKey(world: MeshWorld, svc: MeshService, delimitedStats: boolean): string {
+  const rv = (o: StoredObject) => `${o.metadata.uid}:${o.metadata.resourceVersion}`
+  const rules = (world.destinationRules.get(svc.fqdn) ?? []).map(rv).join(',')
+  const endpoints = svc.ports
+    .flatMap((port) => world.endpoints(svc, port))
+    .map((e) => (e.pod ? `${e.pod.object.metadata.uid}:${e.pod.object.metadata.resourceVersion}:${e.port}:${world.workloadOf(e.pod).name}` : `${e.address}:${e.port}`))
+    .join(',')
+  return `${rv(svc.source)}|${rules}|${delimitedStats}|${endpoints}`
+}
+
+export function buildClusters(world: MeshWorld, proxyNamespace: string, delimitedStats: boolean, cache: ClusterCache = new ClusterCache()): BuiltCluster[] {
   const out: BuiltCluster[] = []
+  const next = new Map<string, {key: string; clusters: BuiltCluster[]}>()
   const services = [...world.services.values()].sort((a, b) => (a.fqdn < b.fqdn ? -1 : a.fqdn > b.fqdn ? 1 : 0))
   for (const svc of services) {
+    const cacheKey = `${proxyNamespace}|${svc.fqdn}`
+    const key = inputsKey(world, svc, delimitedStats)
+    const previous = cache.entries.get(cacheKey)
+    if (previous && previous.key === key) {
+      next.set(cacheKey, previous)
+      out.push(...previous.clusters)
+      continue
+    }
+    const built = buildServiceClusters(world, svc, proxyNamespace, delimitedStats)
+    next.set(cacheKey, {key, clusters: built})
+    out.push(...built)
+  }
+  cache.entries = next
+  out.push({name: 'BlackHoleCluster', json: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: '10s', load_assignment: {cluster_name: 'BlackHoleCluster'}}, endpoints: []})
+  return out
+}
+
+function buildServiceClusters(world: MeshWorld, svc: MeshService, proxyNamespace: string, delimitedStats: boolean): BuiltCluster[] {
+  const out: BuiltCluster[] = []
+  {
     const rule = destinationRuleFor(world, svc, proxyNamespace)
     for (const port of svc.ports) {
       const variants = [{subset: '', labels: undefined as Labels | undefined, policy: {} as Json}, ...(rule?.subsets ?? []).map((s) => ({subset: s.name, labels: s.labels, policy: s.trafficPolicy}))]
@@ -199,14 +238,15 @@ export function buildClusters(world: MeshWorld, proxyNamespace: string, delimite
           if (variant.subset) applyTrafficPolicy(json, portPolicy(variant.policy, port.port))
         }
         if (variant.subset) meta.subset = variant.subset
-        const endpoints = world.endpoints(svc, port, variant.labels)
+        const listed = world.endpoints(svc, port, variant.labels)
+        // A DNS ServiceEntry without endpoints resolves its own host: Envoy treats it as one healthy address.
+        const endpoints = listed.length === 0 && json.type === 'STRICT_DNS' && arr(obj(svc.source.spec).endpoints).length === 0 ? [{address: svc.fqdn, port: port.port}] : listed
         const built: BuiltCluster = {name, json, endpoints, service: svc, subset: variant.subset, port: port.port}
         if (json.type === 'EDS') built.loadAssignment = loadAssignment(world, name, endpoints)
-        else if (json.type === 'STRICT_DNS') json.load_assignment = {cluster_name: name, endpoints: [{lb_endpoints: arr(obj(svc.source.spec).endpoints).length > 0 ? endpoints.map((e) => ({endpoint: {address: {socket_address: {address: e.address, port_value: e.port}}}})) : [{endpoint: {address: {socket_address: {address: svc.fqdn, port_value: port.port}}}}]}]}
+        else if (json.type === 'STRICT_DNS') json.load_assignment = {cluster_name: name, endpoints: [{lb_endpoints: endpoints.map((e) => ({endpoint: {address: {socket_address: {address: e.address, port_value: e.port}}}}))}]}
         out.push(built)
       }
     }
   }
-  out.push({name: 'BlackHoleCluster', json: {'@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: '10s', load_assignment: {cluster_name: 'BlackHoleCluster'}}, endpoints: []})
   return out
 }

@@ -1,5 +1,5 @@
 import type {MeshPod, MeshWorld} from '../world.ts'
-import {buildClusters, type BuiltCluster} from './clusters.ts'
+import {buildClusters, ClusterCache, type BuiltCluster} from './clusters.ts'
 import {buildListeners, type BuiltListener} from './listeners.ts'
 import {buildRouteConfig, type RouteBuild} from './routes.ts'
 import {resolveSds, type SdsResult} from './secrets.ts'
@@ -23,6 +23,8 @@ export interface BuildOptions {
   now: Date
   /** Istio >= 1.23 appends ";" to HCM stat prefixes and cluster alt_stat_name. */
   delimitedStats: boolean
+  /** Reuses unchanged services' clusters from the previous push. */
+  clusterCache?: ClusterCache
 }
 
 /** Parses "1.28" / "1.22.3" into a comparable minor version. */
@@ -50,7 +52,7 @@ export function buildProxyConfig(world: MeshWorld, pod: MeshPod, options: BuildO
   const secrets = secretNames.map((name) => resolveSds(world, pod.namespace, name, options.now))
   for (const s of secrets) if (!s.ok) warnings.push(`failed to fetch key and certificate for ${s.name}: ${s.error}`)
   const missing = new Set(secrets.filter((s) => !s.ok).map((s) => s.name))
-  const clusters = buildClusters(world, pod.namespace, options.delimitedStats)
+  const clusters = buildClusters(world, pod.namespace, options.delimitedStats, options.clusterCache ?? new ClusterCache())
   return {
     pod,
     servers,

@@ -126,6 +126,26 @@ function retryPolicy(retries: unknown): Json | undefined {
   return policy
 }
 
+/** Istio percentages (0-100, double) become Envoy FractionalPercent per million; absent means 100%. */
+function fractionalPercent(percentage: unknown): Json {
+  const value = num(obj(percentage).value) ?? (typeof obj(percentage).value === 'number' ? (obj(percentage).value as number) : 100)
+  return {numerator: Math.round(value * 10000), denominator: 'MILLION'}
+}
+
+/** VirtualService http[].fault -> the route's envoy.filters.http.fault config (pilot/pkg/networking/core/route/route.go translateFault). */
+function faultFilterConfig(value: unknown): Json | undefined {
+  const fault = obj(value)
+  const delay = obj(fault.delay)
+  const abort = obj(fault.abort)
+  if (Object.keys(delay).length === 0 && Object.keys(abort).length === 0) return undefined
+  const out: Json = {'@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault'}
+  const fixed = protoDuration(delay.fixedDelay)
+  if (fixed) out.delay = {fixed_delay: fixed, percentage: fractionalPercent(delay.percentage)}
+  const status = num(abort.httpStatus)
+  if (status !== undefined) out.abort = {http_status: status, percentage: fractionalPercent(abort.percentage)}
+  return out.delay || out.abort ? out : undefined
+}
+
 /** One Envoy route per HTTP match of a VirtualService rule (Istio expands matches into routes). */
 export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listenerPort: number): Json[] {
   const ns = vs.metadata.namespace ?? 'default'
@@ -155,7 +175,9 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
         const dests = arr(rule.route).map(obj).map((d) => ({...destinationCluster(world, obj(d.destination), ns, listenerPort), weight: num(d.weight) ?? (arr(rule.route).length === 1 ? 100 : 0)}))
         const weighted = dests.filter((d) => d.weight > 0)
         const action: Json = {}
+        // istiod collapses a split with a single non-zero weight into a plain cluster.
         if (dests.length === 1) action.cluster = dests[0]!.cluster
+        else if (weighted.length === 1) action.cluster = weighted[0]!.cluster
         else action.weighted_clusters = {clusters: weighted.map((d) => ({name: d.cluster, weight: d.weight}))}
         action.timeout = protoDuration(rule.timeout) ?? '0s'
         const rewrite = obj(rule.rewrite)
@@ -165,6 +187,14 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
         if (typeof rewrite.authority === 'string') action.host_rewrite_literal = rewrite.authority
         const retry = retryPolicy(rule.retries)
         if (retry) action.retry_policy = retry
+        const mirrors = [...(rule.mirror ? [{destination: rule.mirror, percentage: rule.mirrorPercentage}] : []), ...arr(rule.mirrors).map(obj)]
+        if (mirrors.length > 0) {
+          action.request_mirror_policies = mirrors.map((m) => ({
+            cluster: destinationCluster(world, obj(m.destination), ns, listenerPort).cluster,
+            runtime_fraction: {default_value: fractionalPercent(m.percentage)},
+            trace_sampled: false,
+          }))
+        }
         action.max_stream_duration = {max_stream_duration: '0s', grpc_timeout_header_max: '0s'}
         route.route = action
         const first = dests[0]
@@ -181,6 +211,8 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
       if (request.remove.length > 0) route.request_headers_to_remove = request.remove
       if (response.add.length > 0) route.response_headers_to_add = response.add
       if (response.remove.length > 0) route.response_headers_to_remove = response.remove
+      const fault = faultFilterConfig(rule.fault)
+      if (fault && route.route) route.typed_per_filter_config = {'envoy.filters.http.fault': fault}
       route.metadata = {filter_metadata: {istio: {config: vsConfigPath(ns, vs.metadata.name)}}}
       routes.push(route)
     }

@@ -1,5 +1,5 @@
 import type {StoredObject} from '../../mesh-contract.ts'
-import {arr, labelsOf, num, obj, str, type MeshPod, type MeshWorld} from '../world.ts'
+import {arr, labelsOf, num, obj, str, type MeshPod, type MeshService, type MeshWorld} from '../world.ts'
 
 /**
  * istiod's mergeGateways for one gateway proxy: which Gateway servers it serves, on which
@@ -92,9 +92,9 @@ function parseTls(value: unknown): TlsSettings | undefined {
  * resolvePorts: a Gateway port is the gateway Service's port; the listener binds that Service port's
  * targetPort (80 -> 8080 on the demo gateway). A port no selecting Service declares binds as written.
  */
-export function resolvePorts(world: MeshWorld, pod: MeshPod, number: number): number[] {
+export function resolvePorts(selecting: MeshService[], pod: MeshPod, number: number): number[] {
   const targets = new Set<number>()
-  for (const svc of world.servicesSelecting(pod)) {
+  for (const svc of selecting) {
     for (const port of svc.ports) {
       if (port.port !== number) continue
       if (typeof port.targetPort === 'number') targets.add(port.targetPort)
@@ -118,6 +118,8 @@ export function gatewaysFor(world: MeshWorld, pod: MeshPod): StoredObject[] {
 export function mergeGateways(world: MeshWorld, pod: MeshPod): MergedGateways {
   const servers: GatewayServer[] = []
   const rejected: RejectedServer[] = []
+  const selecting = world.servicesSelecting(pod)
+  const byPort = new Map<number, PortIndex>()
   for (const gateway of gatewaysFor(world, pod)) {
     const ns = gateway.metadata.namespace ?? 'default'
     const gatewayKey = `${ns}/${gateway.metadata.name}`
@@ -129,9 +131,14 @@ export function mergeGateways(world: MeshWorld, pod: MeshPod): MergedGateways {
       const portName = str(port.name) ?? ''
       const hosts = parseHosts(raw.hosts, ns)
       const tls = parseTls(raw.tls)
-      for (const targetPort of resolvePorts(world, pod, number)) {
+      for (const targetPort of resolvePorts(selecting, pod, number)) {
         const candidate: GatewayServer = {gateway, gatewayKey, number, targetPort, portName, protocol, hosts, tls, name: str(raw.name), routeName: undefined}
-        const reason = conflict(servers, candidate)
+        let index = byPort.get(targetPort)
+        if (!index) {
+          index = {servers: [], plainHosts: new Set(), tlsHosts: new Set()}
+          byPort.set(targetPort, index)
+        }
+        const reason = conflict(index, candidate)
         if (reason) {
           rejected.push({gateway: gatewayKey, port: number, hosts: hosts.map((h) => h.host), reason})
           continue
@@ -139,6 +146,8 @@ export function mergeGateways(world: MeshWorld, pod: MeshPod): MergedGateways {
         if (isHttpProtocol(protocol)) candidate.routeName = `http.${targetPort}`
         else if (terminatesTls(candidate)) candidate.routeName = `https.${number}.${portName}.${gateway.metadata.name}.${ns}`
         servers.push(candidate)
+        index.servers.push(candidate)
+        for (const h of hosts) (plaintext(candidate) ? index.plainHosts : index.tlsHosts).add(h.host)
       }
     }
   }
@@ -149,9 +158,15 @@ function plaintext(server: GatewayServer): boolean {
   return isHttpProtocol(server.protocol) || server.protocol === 'TCP' || server.protocol === 'MONGO'
 }
 
-/** Why istiod would skip this server, given the servers already merged (first wins). */
-function conflict(existing: GatewayServer[], candidate: GatewayServer): string | undefined {
-  const samePort = existing.filter((s) => s.targetPort === candidate.targetPort)
+interface PortIndex {
+  servers: GatewayServer[]
+  plainHosts: Set<string>
+  tlsHosts: Set<string>
+}
+
+/** Why istiod would skip this server, given the servers already merged on its port (first wins). */
+function conflict(index: PortIndex, candidate: GatewayServer): string | undefined {
+  const samePort = index.servers
   if (samePort.length === 0) return undefined
   const candidatePlain = plaintext(candidate)
   const clash = samePort.find((s) => plaintext(s) !== candidatePlain || (candidatePlain && isHttpProtocol(s.protocol) !== isHttpProtocol(candidate.protocol)))
@@ -159,7 +174,7 @@ function conflict(existing: GatewayServer[], candidate: GatewayServer): string |
   if (terminatesTls(candidate) && samePort.some((s) => s.number === candidate.number && s.portName === candidate.portName && s.gatewayKey === candidate.gatewayKey && terminatesTls(s))) {
     return 'non unique port name for HTTPS port'
   }
-  const known = new Set(samePort.filter((s) => plaintext(s) === candidatePlain).flatMap((s) => s.hosts.map((h) => h.host)))
+  const known = candidatePlain ? index.plainHosts : index.tlsHosts
   const duplicates = candidate.hosts.map((h) => h.host).filter((h) => known.has(h))
   if (duplicates.length > 0) return `duplicate host names: ${duplicates.join(', ')}`
   return undefined
