@@ -45,7 +45,21 @@ State survives down/up; --reset starts afresh.`
     const kubeconfigOut = path.resolve(this.flags['kubeconfig-out'] ?? path.join(stateDir, 'kubeconfig'))
     assertNotRunning(stateDir)
     if (this.flags.detach) {
-      const args = [process.argv[1]!, ...process.argv.slice(2).filter((a) => a !== '--detach'), '--state-dir', stateDir, '--kubeconfig-out', kubeconfigOut]
+      // The background process gets the resolved flags, not a copy of argv: flags given once must not arrive twice.
+      const flags = this.flags
+      const args = [
+        process.argv[1]!,
+        'sandbox',
+        'up',
+        '--state-dir', stateDir,
+        '--kubeconfig-out', kubeconfigOut,
+        '--port', String(flags.port),
+        '--world', flags.world,
+        '--istio-version', istioVersion,
+        '--metrics-port', String(flags['metrics-port']),
+        ...(flags.reset ? ['--reset'] : []),
+        ...(flags.verbose ? ['--verbose'] : []),
+      ]
       const runtime = await startDetached({execPath: process.execPath, args: [...process.execArgv, ...args], stateDir, env: process.env})
       const {port: _port, ...facts} = runtime
       const result = {running: true, ...facts, detached: true}
