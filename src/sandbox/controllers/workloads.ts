@@ -8,6 +8,7 @@ type Obj = Record<string, any> // eslint-disable-line
 
 export const nodeName = 'gw-sandbox-node'
 const controllerManager = 'kube-controller-manager'
+const revisionAnnotation = 'deployment.kubernetes.io/revision'
 
 /** Pod IPs from 10.244.0.0/16, as a kind/flannel cluster hands them out. */
 export class PodIpAllocator {
@@ -87,11 +88,13 @@ export async function reconcileDeployment(api: ClusterApi, deployment: StoredObj
     selector: {...spec.selector, matchLabels: {...(spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash}},
     template: {...template, metadata: {...(template.metadata ?? {}), labels}},
   }
+  const revisionOf = (object: StoredObject) => Number(object.metadata.annotations?.[revisionAnnotation] ?? 0)
   if (!current) {
+    const revision = String(Math.max(0, ...owned.map(revisionOf)) + 1)
     current = await api.create(rsType, 'v1', namespace, {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: {name: currentName, namespace, labels, ownerReferences: [ownerRef(deployment)], annotations: {'deployment.kubernetes.io/desired-replicas': String(replicas)}},
+      metadata: {name: currentName, namespace, labels, ownerReferences: [ownerRef(deployment)], annotations: {'deployment.kubernetes.io/desired-replicas': String(replicas), [revisionAnnotation]: revision}},
       spec: desiredSpec,
     }, {fieldManager: controllerManager})
   } else if (!deepEqual((current.spec as Obj).replicas, replicas)) {
@@ -101,6 +104,11 @@ export async function reconcileDeployment(api: ClusterApi, deployment: StoredObj
     if (old.metadata.name !== currentName && (old.spec as Obj).replicas !== 0) {
       await api.update(rsType, 'v1', namespace, old.metadata.name, {...old, spec: {...(old.spec as Obj), replicas: 0}}, {fieldManager: controllerManager})
     }
+  }
+  const revision = current.metadata.annotations?.[revisionAnnotation]
+  if (revision && deployment.metadata.annotations?.[revisionAnnotation] !== revision) {
+    const deploymentType = api.registry.forKind('apps', 'Deployment')!
+    deployment = await api.update(deploymentType, 'v1', namespace, deployment.metadata.name, {...deployment, metadata: {...deployment.metadata, annotations: {...deployment.metadata.annotations, [revisionAnnotation]: revision}}}, {fieldManager: controllerManager})
   }
   const rsStatus = (current.status ?? {}) as Obj
   const ready = rsStatus.readyReplicas ?? 0
