@@ -92,6 +92,19 @@ describe('real kubectl against the sandbox', () => {
     assert.match(pod.stdout, /^ReplicaSet [a-z0-9]{10}$/)
   })
 
+  it('rolls a new template out as a new ReplicaSet with a revision, and undoes it', async () => {
+    assert.equal((await t.kubectl(['set', 'image', 'deployment/admin-service', 'admin-service=docker.io/hashicorp/http-echo:1.1'])).code, 0)
+    await t.sandbox.controllers.settled()
+    const history = await t.kubectl(['rollout', 'history', 'deployment/admin-service'])
+    assert.match(history.stdout, /^1\s+<none>$/m)
+    assert.match(history.stdout, /^2\s+<none>$/m)
+    const images = await t.kubectl(['get', 'pods', '-l', 'app=admin-service', '-o', 'jsonpath={.items[*].spec.containers[0].image}'])
+    assert.equal(images.stdout, 'docker.io/hashicorp/http-echo:1.1', 'old pods are gone')
+    assert.equal((await t.kubectl(['rollout', 'undo', 'deployment/admin-service'])).code, 0)
+    const image = await t.kubectl(['get', 'deploy', 'admin-service', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])
+    assert.equal(image.stdout, 'docker.io/hashicorp/http-echo:1.0')
+  })
+
   it('deletes, and reports NotFound afterwards', async () => {
     const deleted = await t.kubectl(['delete', 'vs', 'web-vs'])
     assert.match(deleted.stdout, /virtualservice.networking.istio.io "web-vs" deleted/)
