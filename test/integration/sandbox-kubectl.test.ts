@@ -90,6 +90,8 @@ describe('real kubectl against the sandbox', () => {
     assert.equal(ips.stdout.split(' ').filter((ip) => /^10\.244\./.test(ip)).length, 3)
     const pod = await t.kubectl(['get', 'pods', '-l', 'app=web-frontend', '-o', 'jsonpath={.items[0].metadata.ownerReferences[0].kind} {.items[0].metadata.labels.pod-template-hash}'])
     assert.match(pod.stdout, /^ReplicaSet [a-z0-9]{10}$/)
+    const events = await t.kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=Deployment,involvedObject.name=web-frontend', '-o', 'jsonpath={.items[*].message}'])
+    assert.match(events.stdout, /Scaled up replica set web-frontend-[a-z0-9]+ from 1 to 3/)
   })
 
   it('rolls a new template out as a new ReplicaSet with a revision, and undoes it', async () => {

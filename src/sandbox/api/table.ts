@@ -73,6 +73,13 @@ const columnsByKind: Record<string, Column[]> = {
     {name: 'Endpoints', type: 'string', cell: (o) => (o.subsets ?? []).flatMap((s: Obj) => (s.addresses ?? []).flatMap((a: Obj) => (s.ports ?? []).map((p: Obj) => `${a.ip}:${p.port}`))).join(',') || '<none>'},
     ageColumn,
   ],
+  Event: [
+    {name: 'Last Seen', type: 'string', cell: (o, now) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now)},
+    {name: 'Type', type: 'string', cell: (o) => o.type ?? 'Normal'},
+    {name: 'Reason', type: 'string', cell: (o) => o.reason ?? ''},
+    {name: 'Object', type: 'string', cell: (o) => `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}`},
+    {name: 'Message', type: 'string', cell: (o) => o.message ?? ''},
+  ],
   Namespace: [name, {name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active'}, ageColumn],
   Secret: [name, {name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque'}, {name: 'Data', type: 'integer', cell: (o) => Object.keys(o.data ?? {}).length}, ageColumn],
   ConfigMap: [name, {name: 'Data', type: 'integer', cell: (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length}, ageColumn],
