@@ -5,7 +5,8 @@ import {fromLabelSelector, matchesLabels} from '../api/selectors.ts'
 import {deepEqual} from '../api/patch.ts'
 import {recordEvent} from './events.ts'
 
-type Obj = Record<string, any> // eslint-disable-line
+/** Objects are read loosely here: the store holds whatever JSON clients sent. */
+type Obj = Record<string, any>
 
 export const nodeName = 'gw-sandbox-node'
 const controllerManager = 'kube-controller-manager'
