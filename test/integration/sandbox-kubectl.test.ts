@@ -126,6 +126,21 @@ describe('real kubectl against the sandbox', () => {
     assert.equal(image.stdout, 'docker.io/hashicorp/http-echo:1.0')
   })
 
+  it('keeps an HPA\'s target within its bounds and reports PDB disruptions', async () => {
+    const manifests = [
+      'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: health-service}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: health-service}\n  minReplicas: 3\n  maxReplicas: 6\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}\n',
+      'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: health-service}\nspec:\n  minAvailable: 2\n  selector: {matchLabels: {app: health-service}}\n',
+    ].join('---\n')
+    assert.equal((await t.kubectl(['apply', '-f', '-'], manifests)).code, 0)
+    await t.sandbox.controllers.settled()
+    const deploy = await t.kubectl(['get', 'deploy', 'health-service', '-o', 'jsonpath={.spec.replicas} {.status.readyReplicas}'])
+    assert.equal(deploy.stdout, '3 3')
+    const hpa = await t.kubectl(['get', 'hpa', 'health-service', '-o', 'jsonpath={.status.desiredReplicas} {.status.conditions[?(@.type=="ScalingActive")].reason}'])
+    assert.equal(hpa.stdout, '3 FailedGetResourceMetric')
+    const pdb = await t.kubectl(['get', 'pdb', 'health-service', '-o', 'jsonpath={.status.currentHealthy} {.status.disruptionsAllowed}'])
+    assert.equal(pdb.stdout, '3 1')
+  })
+
   it('deletes, and reports NotFound afterwards', async () => {
     const deleted = await t.kubectl(['delete', 'vs', 'web-vs'])
     assert.match(deleted.stdout, /virtualservice.networking.istio.io "web-vs" deleted/)

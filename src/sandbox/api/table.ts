@@ -86,6 +86,7 @@ const columnsByKind: Record<string, Column[]> = {
   HorizontalPodAutoscaler: [
     name,
     {name: 'Reference', type: 'string', cell: (o) => `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}`},
+    {name: 'Targets', type: 'string', cell: (o) => (o.spec?.metrics ?? []).map((m: Obj) => `cpu: <unknown>/${m.resource?.target?.averageUtilization ?? '?'}%`.replace('cpu', m.resource?.name ?? m.type ?? 'metric')).join(', ') || '<none>'},
     {name: 'MinPods', type: 'integer', cell: (o) => o.spec?.minReplicas ?? 1},
     {name: 'MaxPods', type: 'integer', cell: (o) => o.spec?.maxReplicas ?? 0},
     {name: 'Replicas', type: 'integer', cell: (o) => o.status?.currentReplicas ?? 0},
@@ -95,6 +96,7 @@ const columnsByKind: Record<string, Column[]> = {
     name,
     {name: 'Min Available', type: 'string', cell: (o) => String(o.spec?.minAvailable ?? 'N/A')},
     {name: 'Max Unavailable', type: 'string', cell: (o) => String(o.spec?.maxUnavailable ?? 'N/A')},
+    {name: 'Allowed Disruptions', type: 'integer', cell: (o) => o.status?.disruptionsAllowed ?? 0},
     ageColumn,
   ],
   CustomResourceDefinition: [name, {name: 'Created At', type: 'date', cell: (o) => o.metadata.creationTimestamp}],

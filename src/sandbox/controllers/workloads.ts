@@ -68,7 +68,7 @@ function timestamp(now: Date): string {
 /** Writes status through the status subresource unless it is already what we want. */
 export async function setStatus(api: ClusterApi, object: StoredObject, status: Obj): Promise<void> {
   if (deepEqual(object.status, status)) return
-  const type = api.registry.forKind(object.kind === 'Deployment' || object.kind === 'ReplicaSet' ? 'apps' : '', object.kind)!
+  const type = api.registry.forKind(object.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : '', object.kind)!
   const version = object.apiVersion.split('/').pop()!
   await api.update(type, version, object.metadata.namespace, object.metadata.name, {...object, status}, {fieldManager: controllerManager, subresource: 'status'})
 }
