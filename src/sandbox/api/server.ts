@@ -404,10 +404,16 @@ export class SandboxApiServer {
     }
     const matches = (object: StoredObject) =>
       object.kind === type.kind && (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) && keep(object)
+    const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true'
+    const bookmark = (annotations?: Record<string, string>) =>
+      res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: type.group ? `${type.group}/${version}` : version, metadata: {resourceVersion: String(this.store.resourceVersion), ...(annotations ? {annotations} : {})}}})}\n`)
+    const initialEvents = url.searchParams.get('sendInitialEvents') === 'true'
     let from: number
-    if (!fromParam || fromParam === '0') {
+    if (!fromParam || fromParam === '0' || initialEvents) {
       from = this.store.resourceVersion
       for (const object of this.store.list(type.group, type.kind, type.namespaced ? namespace : undefined)) if (keep(object)) emit('ADDED', object)
+      // The WatchList protocol: a bookmark marks the end of the initial state.
+      if (initialEvents && bookmarks) bookmark({'k8s.io/initial-events-end': 'true'})
     } else {
       from = Number.parseInt(fromParam, 10)
       if (!Number.isFinite(from) || from < this.store.oldestWatchable) {
@@ -430,11 +436,14 @@ export class SandboxApiServer {
     const finish = () => {
       stop()
       clearTimeout(timer)
+      clearInterval(ticker)
       this.openWatches.delete(res)
       if (!res.writableEnded) res.end()
     }
     const timer = setTimeout(finish, Math.max(1, timeoutSeconds) * 1000)
     timer.unref()
+    const ticker = bookmarks ? setInterval(() => bookmark(), 60_000) : undefined
+    ticker?.unref()
     req.on('close', finish)
   }
 
