@@ -52,13 +52,16 @@ export class StateWriter {
     store.onChange = () => this.changed()
   }
 
+  private lastWriteMs = 0
+
   private changed(): void {
     this.dirty = true
     if (this.timer) return
+    // A big store takes a while to serialise: space writes out so bulk loads are not slowed by them.
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.flush()
-    }, this.delayMs)
+    }, Math.max(this.delayMs, this.lastWriteMs * 10))
     this.timer.unref()
   }
 
@@ -67,8 +70,10 @@ export class StateWriter {
     this.timer = undefined
     if (!this.dirty) return
     this.dirty = false
+    const started = performance.now()
     try {
       writeStateAtomically(this.file, {format: 1, ...this.meta, ...this.store.snapshot()})
+      this.lastWriteMs = performance.now() - started
     } catch (error) {
       this.onError(error)
     }

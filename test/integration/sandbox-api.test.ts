@@ -87,6 +87,30 @@ describe("kubectl-gw's own kube layer against the sandbox", () => {
     assert.equal(events[1]!.object.apiVersion, 'networking.istio.io/v1')
   })
 
+  it('ends the initial state of a WatchList with an initial-events-end bookmark', async () => {
+    const events = await new Promise<{type: string; object: KubeObject}[]>((resolve, reject) => {
+      const seen: {type: string; object: KubeObject}[] = []
+      const request = https.get(`${t.sandbox.url}/api/v1/namespaces/istio-system/pods?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&labelSelector=istio%3Dingressgateway`, {ca: t.sandbox.pki.caCertPem, headers: {Authorization: `Bearer ${t.sandbox.token}`}}, (response) => {
+        let buffer = ''
+        response.on('data', (chunk) => {
+          buffer += chunk
+          for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+            const event = JSON.parse(buffer.slice(0, newline)) as {type: string; object: KubeObject}
+            buffer = buffer.slice(newline + 1)
+            seen.push(event)
+            if (event.type === 'BOOKMARK') {
+              request.destroy()
+              resolve(seen)
+            }
+          }
+        })
+      })
+      request.on('error', (error) => (seen.at(-1)?.type === 'BOOKMARK' ? undefined : reject(error)))
+    })
+    assert.deepEqual(events.map((e) => e.type), ['ADDED', 'ADDED', 'BOOKMARK'])
+    assert.equal(events[2]!.object.metadata.annotations?.['k8s.io/initial-events-end'], 'true')
+  })
+
   it('serves only the Istio versions of the simulated release', async () => {
     const old = await startTestSandbox({world: 'empty', istioVersion: '1.21'})
     try {

@@ -7,10 +7,16 @@ import {apiVersionOf, splitApiVersion, type ResourceRegistry, type ResourceType}
 import {ObjectStore} from './store.ts'
 import {alreadyExists, ApiStatusError, badRequest, conflict, invalid, notFound} from './status.ts'
 import {validateObject} from './validation.ts'
+import {istioFieldTree, pruneUnknownFields} from './known-fields.ts'
 import {applyDefaults, ClusterIpAllocator} from './defaults.ts'
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
 
 export interface WriteOptions {
   dryRun?: boolean
+  /** Unknown fields are always pruned; Strict refuses them (400), Warn (the default) reports them in `warnings`. */
+  fieldValidation?: FieldValidation
+  warnings?: string[]
   /** Who writes (managedFields); kubectl passes it, otherwise the user agent's program name. */
   fieldManager: string
   /** Writes through the status subresource change only status; others never change status. */
@@ -107,6 +113,27 @@ export class ClusterApi {
     return object
   }
 
+  /** Structural pruning for Istio kinds, with the apiserver's strict-decoding error or warnings. */
+  private pruneUnknown(type: ResourceType, version: string, object: StoredObject, options: WriteOptions): void {
+    if (type.group !== 'networking.istio.io' || options.fieldValidation === 'Ignore') {
+      if (type.group === 'networking.istio.io') this.pruneQuietly(type, version, object)
+      return
+    }
+    const tree = istioFieldTree(version, type.kind)
+    if (!tree) return
+    const unknown = pruneUnknownFields(object as unknown as Record<string, unknown>, tree)
+    if (unknown.length === 0) return
+    if (options.fieldValidation === 'Strict') {
+      throw badRequest(`${type.kind} in version "${version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`)
+    }
+    options.warnings?.push(...unknown.map((f) => `unknown field "${f}"`))
+  }
+
+  private pruneQuietly(type: ResourceType, version: string, object: StoredObject): void {
+    const tree = istioFieldTree(version, type.kind)
+    if (tree) pruneUnknownFields(object as unknown as Record<string, unknown>, tree)
+  }
+
   private async admit(type: ResourceType, version: string, object: StoredObject): Promise<void> {
     const causes = await validateObject(type.group, version, type.kind, {...object, apiVersion: apiVersionOf(type.group, version)})
     if (causes.length > 0) throw invalid(type.kind, type.group, object.metadata.name ?? '', causes)
@@ -123,6 +150,7 @@ export class ClusterApi {
 
   async create(type: ResourceType, version: string, namespace: string | undefined, body: unknown, options: WriteOptions, manager: {managedFields?: ManagedFieldsEntry[]} = {}): Promise<StoredObject> {
     const object = this.checkBody(type, version, namespace, structuredClone(body))
+    if (!manager.managedFields) this.pruneUnknown(type, version, object, options)
     if (!object.metadata.name && typeof object.metadata.generateName === 'string') object.metadata.name = `${object.metadata.generateName}${randomSuffix(5)}`
     this.requireNamespace(type, object.metadata.namespace)
     if (type.hasStatus && type.kind !== 'Namespace' && !options.subresource) delete object.status
@@ -156,6 +184,7 @@ export class ClusterApi {
     const object = this.checkBody(type, version, namespace, structuredClone(body))
     if (object.metadata.name !== undefined && object.metadata.name !== name) throw badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`)
     object.metadata.name = name
+    this.pruneUnknown(type, version, object, options)
     return this.commitChange(type, version, current, object, options)
   }
 
@@ -175,6 +204,7 @@ export class ClusterApi {
     const patched =
       patchType === 'json' ? applyJsonPatch(base, patch) : patchType === 'merge' ? applyMergePatch(base, patch) : strategicMerge(base, patch)
     const object = this.checkBody(type, version, namespace, patched)
+    this.pruneUnknown(type, version, object, options)
     if (object.metadata.name !== name) throw badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`)
     // A patch that names no resourceVersion is not a conditional write.
     const patchMetadata = isObject(patch) && isObject(patch.metadata) ? patch.metadata : undefined
@@ -191,6 +221,7 @@ export class ClusterApi {
       throw badRequest(`error decoding YAML: ${(error as Error).message.split('\n')[0]}`)
     }
     const config = this.checkBody(type, version, namespace, applied)
+    this.pruneUnknown(type, version, config, options)
     if (config.metadata.name !== name) throw badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`)
     const appliedConfig = structuredClone(config) as unknown as JsonObject
     const metadata = appliedConfig.metadata as JsonObject

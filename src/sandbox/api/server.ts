@@ -5,7 +5,7 @@ import {timingSafeEqual} from 'node:crypto'
 import {parse as parseYaml} from 'yaml'
 import type {MeshFactory, SimulatedMesh, StoredObject} from '../mesh-contract.ts'
 import type {SandboxPki} from '../tls.ts'
-import {ClusterApi, patchContentTypes, type PatchType} from './cluster.ts'
+import {ClusterApi, patchContentTypes, type FieldValidation, type PatchType} from './cluster.ts'
 import {apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo} from './discovery.ts'
 import {applyJsonPatch, applyMergePatch, type Json} from './patch.ts'
 import {openApiDocument, openApiIndex} from './openapi.ts'
@@ -226,7 +226,17 @@ export class SandboxApiServer {
   private writeOptions(req: IncomingMessage, url: URL, subresource?: 'status') {
     const dryRun = url.searchParams.getAll('dryRun')
     if (dryRun.some((v) => v !== 'All')) throw badRequest(`Invalid dry run value: ${dryRun.join(',')}; supported values: All`)
-    return {dryRun: dryRun.includes('All'), fieldManager: url.searchParams.get('fieldManager') ?? '', subresource, force: url.searchParams.get('force') === 'true', userAgentManager: managerFromUserAgent(req.headers['user-agent'])}
+    const fieldValidation = url.searchParams.get('fieldValidation') ?? 'Warn'
+    if (!['Strict', 'Warn', 'Ignore'].includes(fieldValidation)) throw badRequest(`fieldValidation "${fieldValidation}" is invalid: must be one of Ignore, Warn, Strict`)
+    return {
+      dryRun: dryRun.includes('All'),
+      fieldManager: url.searchParams.get('fieldManager') ?? '',
+      fieldValidation: fieldValidation as FieldValidation,
+      warnings: [] as string[],
+      subresource,
+      force: url.searchParams.get('force') === 'true',
+      userAgentManager: managerFromUserAgent(req.headers['user-agent']),
+    }
   }
 
   private async serveResource(req: IncomingMessage, res: ServerResponse, url: URL, target: ResourceRequest): Promise<void> {
@@ -251,12 +261,17 @@ export class SandboxApiServer {
     const options = this.writeOptions(req, url, subresource === 'status' ? 'status' : undefined)
     const manager = options.fieldManager || options.userAgentManager
     const present = (object: StoredObject) => this.api.present(object, type, version)
+    // Unknown fields dropped under fieldValidation=Warn reach kubectl as Warning headers.
+    const respond = (status: number, body: unknown) => {
+      if (options.warnings.length > 0) res.setHeader('Warning', options.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
+      send(res, status, body)
+    }
     if (!name) {
       if (method === 'GET') return this.serveList(req, res, url, target)
       if (method === 'POST') {
         const body = await readObject(req)
         const created = await this.api.create(type, version, namespace, body, {...options, fieldManager: manager, subresource: undefined})
-        return send(res, 201, present(created))
+        return respond(201, present(created))
       }
       if (method === 'DELETE') {
         const objects = this.store.list(type.group, type.kind, namespace).filter(this.selectorFilter(url, type))
@@ -274,7 +289,7 @@ export class SandboxApiServer {
       case 'PUT': {
         const body = await readObject(req)
         const updated = await this.api.update(type, version, namespace, name, body, {...options, fieldManager: manager})
-        return send(res, 200, present(updated))
+        return respond(200, present(updated))
       }
       case 'PATCH': {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim()
@@ -284,7 +299,7 @@ export class SandboxApiServer {
         const existed = this.store.get(type.group, type.kind, type.namespaced ? namespace : undefined, name) !== undefined
         const fieldManager = patchType === 'apply' ? options.fieldManager : manager
         const patched = await this.api.patch(type, version, namespace, name, patchType, body, {...options, fieldManager})
-        return send(res, existed ? 200 : 201, present(patched))
+        return respond(existed ? 200 : 201, present(patched))
       }
       case 'DELETE': {
         const deleted = await this.api.delete(type, namespace, name, options)
@@ -389,10 +404,16 @@ export class SandboxApiServer {
     }
     const matches = (object: StoredObject) =>
       object.kind === type.kind && (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) && keep(object)
+    const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true'
+    const bookmark = (annotations?: Record<string, string>) =>
+      res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: type.group ? `${type.group}/${version}` : version, metadata: {resourceVersion: String(this.store.resourceVersion), ...(annotations ? {annotations} : {})}}})}\n`)
+    const initialEvents = url.searchParams.get('sendInitialEvents') === 'true'
     let from: number
-    if (!fromParam || fromParam === '0') {
+    if (!fromParam || fromParam === '0' || initialEvents) {
       from = this.store.resourceVersion
       for (const object of this.store.list(type.group, type.kind, type.namespaced ? namespace : undefined)) if (keep(object)) emit('ADDED', object)
+      // The WatchList protocol: a bookmark marks the end of the initial state.
+      if (initialEvents && bookmarks) bookmark({'k8s.io/initial-events-end': 'true'})
     } else {
       from = Number.parseInt(fromParam, 10)
       if (!Number.isFinite(from) || from < this.store.oldestWatchable) {
@@ -415,11 +436,14 @@ export class SandboxApiServer {
     const finish = () => {
       stop()
       clearTimeout(timer)
+      clearInterval(ticker)
       this.openWatches.delete(res)
       if (!res.writableEnded) res.end()
     }
     const timer = setTimeout(finish, Math.max(1, timeoutSeconds) * 1000)
     timer.unref()
+    const ticker = bookmarks ? setInterval(() => bookmark(), 60_000) : undefined
+    ticker?.unref()
     req.on('close', finish)
   }
 

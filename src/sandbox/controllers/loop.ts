@@ -2,8 +2,11 @@ import type {StoreEvent, StoredObject} from '../mesh-contract.ts'
 import type {ClusterApi} from '../api/cluster.ts'
 import {reconcileEndpoints, reconcileLoadBalancer} from './services.ts'
 import {PodIpAllocator, reconcileBarePod, reconcileDeployment, reconcileReplicaSet} from './workloads.ts'
+import {reconcileHpa, reconcilePdb} from './policies.ts'
 
-type Work = {kind: 'Deployment' | 'ReplicaSet' | 'Service' | 'Pod'; namespace: string; name: string}
+const groupOf = {Deployment: 'apps', ReplicaSet: 'apps', Service: '', Pod: '', HorizontalPodAutoscaler: 'autoscaling', PodDisruptionBudget: 'policy'} as const
+type WorkKind = keyof typeof groupOf
+type Work = {kind: WorkKind; namespace: string; name: string}
 
 /**
  * The simulated controller manager and kubelet: reacts to store events through a de-duplicating
@@ -24,8 +27,8 @@ export class ControllerLoop {
     this.onError = onError
     this.ips = new PodIpAllocator(api.store.list('', 'Pod'))
     this.unsubscribe = api.store.subscribe((event) => this.observe(event))
-    for (const kind of ['Deployment', 'ReplicaSet', 'Service', 'Pod'] as const) {
-      for (const object of api.store.list(kind === 'Deployment' || kind === 'ReplicaSet' ? 'apps' : '', kind)) this.enqueue(kind, object)
+    for (const kind of Object.keys(groupOf) as WorkKind[]) {
+      for (const object of api.store.list(groupOf[kind], kind)) this.enqueue(kind, object)
     }
   }
 
@@ -34,7 +37,7 @@ export class ControllerLoop {
     this.queue.clear()
   }
 
-  private enqueue(kind: Work['kind'], object: StoredObject): void {
+  private enqueue(kind: WorkKind, object: StoredObject): void {
     const namespace = object.metadata.namespace ?? ''
     this.queue.set(`${kind}/${namespace}/${object.metadata.name}`, {kind, namespace, name: object.metadata.name})
     if (!this.scheduled) {
@@ -52,6 +55,14 @@ export class ControllerLoop {
     switch (object.kind) {
       case 'Deployment':
         if (event.type !== 'DELETED') this.enqueue('Deployment', object)
+        for (const hpa of this.api.store.list('autoscaling', 'HorizontalPodAutoscaler', namespace)) {
+          const ref = (hpa.spec as {scaleTargetRef?: {kind?: string; name?: string}}).scaleTargetRef
+          if (ref?.kind === 'Deployment' && ref.name === object.metadata.name) this.enqueue('HorizontalPodAutoscaler', hpa)
+        }
+        break
+      case 'HorizontalPodAutoscaler':
+      case 'PodDisruptionBudget':
+        if (event.type !== 'DELETED') this.enqueue(object.kind, object)
         break
       case 'ReplicaSet': {
         if (event.type !== 'DELETED') this.enqueue('ReplicaSet', object)
@@ -66,6 +77,7 @@ export class ControllerLoop {
         const replicaSet = owner && this.api.store.get('apps', 'ReplicaSet', namespace, owner.name)
         if (replicaSet) this.enqueue('ReplicaSet', replicaSet)
         for (const service of this.api.store.list('', 'Service', namespace)) if ((service.spec as {selector?: unknown})?.selector) this.enqueue('Service', service)
+        for (const pdb of this.api.store.list('policy', 'PodDisruptionBudget', namespace)) this.enqueue('PodDisruptionBudget', pdb)
         break
       }
       case 'Service':
@@ -123,8 +135,7 @@ export class ControllerLoop {
   }
 
   private async reconcile(work: Work): Promise<void> {
-    const group = work.kind === 'Deployment' || work.kind === 'ReplicaSet' ? 'apps' : ''
-    const object = this.api.store.get(group, work.kind, work.namespace, work.name)
+    const object = this.api.store.get(groupOf[work.kind], work.kind, work.namespace, work.name)
     if (!object) return
     switch (work.kind) {
       case 'Deployment':
@@ -136,6 +147,10 @@ export class ControllerLoop {
       case 'Service':
         await reconcileEndpoints(this.api, object)
         return reconcileLoadBalancer(this.api, object)
+      case 'HorizontalPodAutoscaler':
+        return reconcileHpa(this.api, object)
+      case 'PodDisruptionBudget':
+        return reconcilePdb(this.api, object)
     }
   }
 }

@@ -4,7 +4,8 @@ import {fromMatchLabels, matchesLabels} from '../api/selectors.ts'
 import {deepEqual} from '../api/patch.ts'
 import {setStatus} from './workloads.ts'
 
-type Obj = Record<string, any> // eslint-disable-line
+/** Objects are read loosely here: the store holds whatever JSON clients sent. */
+type Obj = Record<string, any>
 
 const endpointController = 'endpoint-controller'
 

@@ -3,11 +3,14 @@ import type {StoredObject} from '../mesh-contract.ts'
 import type {ClusterApi} from '../api/cluster.ts'
 import {fromLabelSelector, matchesLabels} from '../api/selectors.ts'
 import {deepEqual} from '../api/patch.ts'
+import {recordEvent} from './events.ts'
 
-type Obj = Record<string, any> // eslint-disable-line
+/** Objects are read loosely here: the store holds whatever JSON clients sent. */
+type Obj = Record<string, any>
 
 export const nodeName = 'gw-sandbox-node'
 const controllerManager = 'kube-controller-manager'
+const revisionAnnotation = 'deployment.kubernetes.io/revision'
 
 /** Pod IPs from 10.244.0.0/16, as a kind/flannel cluster hands them out. */
 export class PodIpAllocator {
@@ -65,7 +68,7 @@ function timestamp(now: Date): string {
 /** Writes status through the status subresource unless it is already what we want. */
 export async function setStatus(api: ClusterApi, object: StoredObject, status: Obj): Promise<void> {
   if (deepEqual(object.status, status)) return
-  const type = api.registry.forKind(object.kind === 'Deployment' || object.kind === 'ReplicaSet' ? 'apps' : '', object.kind)!
+  const type = api.registry.forKind(object.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : '', object.kind)!
   const version = object.apiVersion.split('/').pop()!
   await api.update(type, version, object.metadata.namespace, object.metadata.name, {...object, status}, {fieldManager: controllerManager, subresource: 'status'})
 }
@@ -87,20 +90,32 @@ export async function reconcileDeployment(api: ClusterApi, deployment: StoredObj
     selector: {...spec.selector, matchLabels: {...(spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash}},
     template: {...template, metadata: {...(template.metadata ?? {}), labels}},
   }
+  const revisionOf = (object: StoredObject) => Number(object.metadata.annotations?.[revisionAnnotation] ?? 0)
   if (!current) {
+    const revision = String(Math.max(0, ...owned.map(revisionOf)) + 1)
     current = await api.create(rsType, 'v1', namespace, {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: {name: currentName, namespace, labels, ownerReferences: [ownerRef(deployment)], annotations: {'deployment.kubernetes.io/desired-replicas': String(replicas)}},
+      metadata: {name: currentName, namespace, labels, ownerReferences: [ownerRef(deployment)], annotations: {'deployment.kubernetes.io/desired-replicas': String(replicas), [revisionAnnotation]: revision}},
       spec: desiredSpec,
     }, {fieldManager: controllerManager})
+    await recordEvent(api, deployment, 'ScalingReplicaSet', `Scaled up replica set ${currentName} from 0 to ${replicas}`, 'deployment-controller')
   } else if (!deepEqual((current.spec as Obj).replicas, replicas)) {
+    const from = (current.spec as Obj).replicas
     current = await api.update(rsType, 'v1', namespace, current.metadata.name, {...current, spec: {...(current.spec as Obj), replicas}}, {fieldManager: controllerManager})
+    await recordEvent(api, deployment, 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${currentName} from ${from} to ${replicas}`, 'deployment-controller')
   }
   for (const old of owned) {
-    if (old.metadata.name !== currentName && (old.spec as Obj).replicas !== 0) {
+    const from = (old.spec as Obj).replicas
+    if (old.metadata.name !== currentName && from !== 0) {
       await api.update(rsType, 'v1', namespace, old.metadata.name, {...old, spec: {...(old.spec as Obj), replicas: 0}}, {fieldManager: controllerManager})
+      await recordEvent(api, deployment, 'ScalingReplicaSet', `Scaled down replica set ${old.metadata.name} from ${from} to 0`, 'deployment-controller')
     }
+  }
+  const revision = current.metadata.annotations?.[revisionAnnotation]
+  if (revision && deployment.metadata.annotations?.[revisionAnnotation] !== revision) {
+    const deploymentType = api.registry.forKind('apps', 'Deployment')!
+    deployment = await api.update(deploymentType, 'v1', namespace, deployment.metadata.name, {...deployment, metadata: {...deployment.metadata, annotations: {...deployment.metadata.annotations, [revisionAnnotation]: revision}}}, {fieldManager: controllerManager})
   }
   const rsStatus = (current.status ?? {}) as Obj
   const ready = rsStatus.readyReplicas ?? 0
@@ -138,17 +153,20 @@ export async function reconcileReplicaSet(api: ClusterApi, replicaSet: StoredObj
     const template = spec.template ?? {}
     const name = `${replicaSet.metadata.name}-${suffix()}`
     const podSpec = {...(template.spec ?? {}), nodeName, restartPolicy: template.spec?.restartPolicy ?? 'Always', schedulerName: 'default-scheduler'}
-    await api.create(podType, 'v1', namespace, {
+    const pod = await api.create(podType, 'v1', namespace, {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {name, namespace, labels: {...(template.metadata?.labels ?? {})}, ...(template.metadata?.annotations ? {annotations: template.metadata.annotations} : {}), ownerReferences: [ownerRef(replicaSet)]},
       spec: podSpec,
       status: runningStatus(podSpec, ips.allocate(), new Date()),
     }, {fieldManager: controllerManager, subresource: 'status'})
+    await recordEvent(api, replicaSet, 'SuccessfulCreate', `Created pod: ${name}`, 'replicaset-controller')
+    await recordPodStart(api, pod)
   }
   for (const pod of pods.slice(wanted)) {
     ips.release((pod.status as Obj | undefined)?.podIP)
     await api.delete(podType, namespace, pod.metadata.name, {})
+    await recordEvent(api, replicaSet, 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, 'replicaset-controller')
   }
   const count = Math.min(pods.length, wanted) + Math.max(0, wanted - pods.length)
   await setStatus(api, api.store.get('apps', 'ReplicaSet', namespace, replicaSet.metadata.name) ?? replicaSet, {
@@ -158,6 +176,15 @@ export async function reconcileReplicaSet(api: ClusterApi, replicaSet: StoredObj
     availableReplicas: count,
     observedGeneration: replicaSet.metadata.generation,
   })
+}
+
+/** The scheduler's and kubelet's events for a pod that started (images are never pulled: simulated). */
+async function recordPodStart(api: ClusterApi, pod: StoredObject): Promise<void> {
+  await recordEvent(api, pod, 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`, 'default-scheduler')
+  for (const container of ((pod.spec as Obj).containers ?? []) as Obj[]) {
+    await recordEvent(api, pod, 'Pulled', `Container image "${container.image}" already present on machine (simulated)`, 'kubelet')
+    await recordEvent(api, pod, 'Started', `Started container ${container.name}`, 'kubelet')
+  }
 }
 
 /** What a kubelet reports for a pod whose containers all started and passed readiness. */
@@ -197,5 +224,6 @@ export async function reconcileBarePod(api: ClusterApi, pod: StoredObject, ips: 
     pod = await api.update(podType, 'v1', pod.metadata.namespace, pod.metadata.name, {...pod, spec: {...spec, nodeName}}, {fieldManager: 'kube-scheduler'})
   }
   await setStatus(api, pod, runningStatus(pod.spec as Obj, ips.allocate(), new Date()))
+  await recordPodStart(api, pod)
 }
 
