@@ -23,10 +23,10 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
-  // Resolved from node_modules at run time: @kubernetes-models/istio is loaded by a computed path (one
-  // schema module per Istio kind); yaml and ajv are CommonJS packages that the code imports dynamically,
-  // and a split bundle would hand such an import only a default export where Node gives the named ones.
-  external: ['@kubernetes-models/istio', 'yaml', 'ajv', 'ajv-formats'],
+  // Resolved from node_modules at run time: loaded by a computed path (one schema module per Istio kind).
+  // Other CommonJS packages are imported statically by a module of ours that is itself loaded on demand:
+  // a split bundle gives a dynamic import() of a CommonJS package only its default export.
+  external: ['@kubernetes-models/istio'],
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: {js: "import {createRequire as __gwCreateRequire} from 'node:module'; const require = __gwCreateRequire(import.meta.url);"},
 })

@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {GwCommand} from '../base-command.ts'
 import {UsageError} from '../../src/errors.ts'
-import {createCredential, dryRunModes, validateCreateFlags, type CreateCredentialResult} from '../../src/certs/create.ts'
-import {keyTypes} from '../../src/certs/issue.ts'
-import {parseSelector} from '../../src/certs/placement.ts'
+import type {CreateCredentialResult} from '../../src/certs/create.ts'
+import {dryRunModes, keyTypes} from '../../src/certs/options.ts'
 import {defaultIngressSelector, labelSelectorString} from '../../src/istio/gateway-workload.ts'
-import {createView, renderCreatedObjects} from '../../src/ui/certs-view.ts'
 
 export default class CertsCreate extends GwCommand<typeof CertsCreate> {
   static override summary = "Create a CA, a server certificate (and client certificates for MUTUAL) and the gateway's credential secrets."
@@ -47,6 +45,11 @@ SECRET-client-NAME. Existing secrets and files are never replaced without --over
 
   async run(): Promise<CreateCredentialResult> {
     const {flags} = this
+    const [{createCredential, validateCreateFlags}, {parseSelector}, {createView, renderCreatedObjects}] = await Promise.all([
+      import('../../src/certs/create.ts'),
+      import('../../src/certs/placement.ts'),
+      import('../../src/ui/certs-view.ts'),
+    ])
     const request = validateCreateFlags({
       name: this.args.secret,
       hosts: flags.host,

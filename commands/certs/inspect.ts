@@ -1,10 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {GwCommand} from '../base-command.ts'
 import {UsageError} from '../../src/errors.ts'
-import {inspectCredentials, type InspectReport} from '../../src/certs/inspect.ts'
-import {parseSelector} from '../../src/certs/placement.ts'
+import type {InspectReport} from '../../src/certs/inspect.ts'
 import {defaultIngressSelector, labelSelectorString} from '../../src/istio/gateway-workload.ts'
-import {inspectView} from '../../src/ui/certs-view.ts'
 
 export default class CertsInspect extends GwCommand<typeof CertsInspect> {
   static override summary = 'Inspect TLS secrets: certificate, SANs, validity, key match, chain, and the Gateways that use them.'
@@ -33,6 +31,11 @@ secret, secret in the wrong namespace), 0 otherwise.`
     const {flags} = this
     if (flags['all-namespaces'] && flags.namespace) throw new UsageError('-A/--all-namespaces cannot be combined with -n/--namespace')
     if (flags['all-namespaces'] && this.args.secret) throw new UsageError('a secret name cannot be combined with -A/--all-namespaces', {hint: 'pass -n NAMESPACE'})
+    const [{inspectCredentials}, {parseSelector}, {inspectView}] = await Promise.all([
+      import('../../src/certs/inspect.ts'),
+      import('../../src/certs/placement.ts'),
+      import('../../src/ui/certs-view.ts'),
+    ])
     const selector = parseSelector(flags.selector)
     const report = await inspectCredentials(this.gwContext(), {
       name: this.args.secret,

@@ -1,12 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {GwCommand} from '../base-command.ts'
 import {UsageError} from '../../src/errors.ts'
-import {dryRunModes, parseDays, parseDryRun} from '../../src/certs/create.ts'
-import {parseSelector} from '../../src/certs/placement.ts'
-import {rotateCredential, type RotateResult} from '../../src/certs/rotate.ts'
-import {validateSecretName} from '../../src/certs/secrets.ts'
+import {dryRunModes} from '../../src/certs/options.ts'
+import type {RotateResult} from '../../src/certs/rotate.ts'
 import {defaultIngressSelector, labelSelectorString} from '../../src/istio/gateway-workload.ts'
-import {rotateView} from '../../src/ui/certs-view.ts'
 
 export default class CertsRotate extends GwCommand<typeof CertsRotate> {
   static override summary = 'Re-issue the server certificate of a credential secret from the same CA, replacing it in place.'
@@ -29,6 +26,13 @@ stay valid because the CA is unchanged.`
 
   async run(): Promise<RotateResult> {
     const {flags} = this
+    const [{parseDays, parseDryRun}, {parseSelector}, {rotateCredential}, {validateSecretName}, {rotateView}] = await Promise.all([
+      import('../../src/certs/create.ts'),
+      import('../../src/certs/placement.ts'),
+      import('../../src/certs/rotate.ts'),
+      import('../../src/certs/secrets.ts'),
+      import('../../src/ui/certs-view.ts'),
+    ])
     validateSecretName(this.args.secret, 'secret name')
     const caCert = flags['ca-cert']
     const caKey = flags['ca-key']

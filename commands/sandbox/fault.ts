@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {parseDuration, formatDuration} from '../../src/duration.ts'
 import {UsageError} from '../../src/errors.ts'
-import {parseErrorRate, setWorkloadFault, type FaultResult} from '../../src/sandbox-cli/fault.ts'
+import type {FaultResult} from '../../src/sandbox-cli/fault.ts'
 import {formatTable, type TableView} from '../../src/ui/render.ts'
 import {GwCommand} from '../base-command.ts'
 
@@ -32,6 +32,7 @@ sandbox reads this annotation.`
 
   async run(): Promise<FaultResult> {
     const {flags} = this
+    const {parseErrorRate, setWorkloadFault} = await import('../../src/sandbox-cli/fault.ts')
     const setting = flags['error-rate'] !== undefined || flags.latency !== undefined
     if (flags.clear && setting) throw new UsageError('--clear cannot be combined with --error-rate or --latency', {hint: 'clear the fault, or set a new one'})
     if (!flags.clear && !setting) throw new UsageError('nothing to do: give --error-rate, --latency or --clear')

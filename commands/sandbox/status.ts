@@ -1,5 +1,4 @@
-import {sandboxStatus, type SandboxStatus} from '../../src/sandbox/process.ts'
-import {sandboxStatusView} from '../../src/ui/sandbox-view.ts'
+import type {SandboxStatus} from '../../src/sandbox/process.ts'
 import {GwCommand} from '../base-command.ts'
 import {stateDirFlag, stateDirFrom} from './up.ts'
 
@@ -9,6 +8,7 @@ export default class SandboxStatusCommand extends GwCommand<typeof SandboxStatus
   static override flags = {'state-dir': stateDirFlag}
 
   async run(): Promise<SandboxStatus> {
+    const [{sandboxStatus}, {sandboxStatusView}] = await Promise.all([import('../../src/sandbox/process.ts'), import('../../src/ui/sandbox-view.ts')])
     const status = await sandboxStatus(stateDirFrom(this.flags['state-dir']))
     await this.print(status, sandboxStatusView)
     return status

@@ -2,9 +2,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {UsageError} from '../../src/errors.ts'
-import {assertNotRunning, clearRuntime, recordRunning, resolveStateDir, startDetached, type SandboxStatus} from '../../src/sandbox/process.ts'
-import {worldNames, type WorldName} from '../../src/sandbox/world/demo.ts'
-import {sandboxUpView} from '../../src/ui/sandbox-view.ts'
+import type {SandboxStatus} from '../../src/sandbox/process.ts'
+import {resolveStateDir} from '../../src/sandbox/state-dir.ts'
+import {worldNames, type WorldName} from '../../src/sandbox/world/names.ts'
 import {GwCommand} from '../base-command.ts'
 
 export const stateDirFlag = Flags.string({
@@ -43,6 +43,7 @@ State survives down/up; --reset starts afresh.`
     if (!/^1\.\d{1,2}(\.\d{1,2})?$/.test(istioVersion)) throw new UsageError(`--istio-version ${istioVersion}: expected a release such as 1.28 or 1.22.3`)
     const stateDir = stateDirFrom(this.flags['state-dir'])
     const kubeconfigOut = path.resolve(this.flags['kubeconfig-out'] ?? path.join(stateDir, 'kubeconfig'))
+    const [{assertNotRunning, startDetached}, {sandboxUpView}] = await Promise.all([import('../../src/sandbox/process.ts'), import('../../src/ui/sandbox-view.ts')])
     assertNotRunning(stateDir)
     if (this.flags.detach) {
       // The background process gets the resolved flags, not a copy of argv: flags given once must not arrive twice.
@@ -70,7 +71,9 @@ State survives down/up; --reset starts afresh.`
   }
 
   private async runForeground(options: {stateDir: string; kubeconfigOut: string; istioVersion: string}): Promise<SandboxStatus & {detached: boolean}> {
-    const {startSandbox, SandboxStateMismatch} = await import('../../src/sandbox/sandbox.ts')
+    const {startSandbox, SandboxStateMismatch, sandboxKubeconfig} = await import('../../src/sandbox/sandbox.ts')
+    const {recordRunning, clearRuntime} = await import('../../src/sandbox/process.ts')
+    const {sandboxUpView} = await import('../../src/ui/sandbox-view.ts')
     const {createSimulatedMesh} = await import('../../src/sandbox/mesh/index.ts')
     const {startScrapeServer} = await import('../../src/sandbox/mesh/scrape-server.ts')
     const stderr = (text: string) => process.stderr.write(text)
@@ -101,7 +104,7 @@ State survives down/up; --reset starts afresh.`
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--metrics-port ${this.flags['metrics-port']}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
       throw error
     }
-    const runtime = recordRunning(sandbox, {stateDir: options.stateDir, kubeconfigOut: options.kubeconfigOut, startedAt, metricsUrl: scrape.url})
+    const runtime = recordRunning(sandbox, {stateDir: options.stateDir, kubeconfigOut: options.kubeconfigOut, kubeconfig: sandboxKubeconfig(sandbox), startedAt, metricsUrl: scrape.url})
     const {port: _port, ...facts} = runtime
     const result = {running: true, ...facts, detached: Boolean(process.send)}
     if (process.send) process.send({ready: true, runtime})

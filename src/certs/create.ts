@@ -29,8 +29,9 @@ import {
   type Secret,
 } from './secrets.ts'
 
-export const dryRunModes = ['none', 'client', 'server'] as const
-export type DryRun = (typeof dryRunModes)[number]
+import {dryRunModes, type DryRun} from './options.ts'
+
+export {dryRunModes, type DryRun}
 /** Certificates and keys older tools and browsers refuse: 100 years is plenty for a test CA. */
 const maxDays = 36_500
 

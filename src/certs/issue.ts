@@ -2,8 +2,9 @@ import type {webcrypto} from 'node:crypto'
 import {UsageError} from '../errors.ts'
 import {loadX509} from './x509-library.ts'
 
-export const keyTypes = ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'] as const
-export type KeyType = (typeof keyTypes)[number]
+import {keyTypes, type KeyType} from './options.ts'
+
+export {keyTypes, type KeyType}
 export const defaultKeyType: KeyType = 'ecdsa-p256'
 export const defaultDays = 365
 /** A CA we generate outlives the certificates it signs, so `rotate` can keep using it. */

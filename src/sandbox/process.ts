@@ -4,16 +4,10 @@ import https from 'node:https'
 import path from 'node:path'
 import {ClusterError, UsageError} from '../errors.ts'
 import type {RunningSandbox} from './sandbox.ts'
-import {sandboxKubeconfig} from './sandbox.ts'
+import {defaultStateDir, resolveStateDir} from './state-dir.ts'
 
-/** Where a sandbox keeps its state when neither --state-dir nor KUBECTL_GW_SANDBOX_DIR says. */
-export function defaultStateDir(home: string): string {
-  return path.join(home, '.kubectl-gw', 'sandbox')
-}
+export {defaultStateDir, resolveStateDir}
 
-export function resolveStateDir(options: {flag?: string; env?: string; home: string}): string {
-  return path.resolve(options.flag || options.env || defaultStateDir(options.home))
-}
 
 export const runtimeFileName = 'sandbox.json'
 export const logFileName = 'sandbox.log'
@@ -74,9 +68,9 @@ export function assertNotRunning(stateDir: string): void {
 }
 
 /** Writes the kubeconfig (0600) and the runtime file of a sandbox that is serving. */
-export function recordRunning(sandbox: RunningSandbox, options: {stateDir: string; kubeconfigOut: string; startedAt: Date; metricsUrl?: string}): SandboxRuntime {
+export function recordRunning(sandbox: RunningSandbox, options: {stateDir: string; kubeconfigOut: string; kubeconfig: string; startedAt: Date; metricsUrl?: string}): SandboxRuntime {
   mkdirSync(path.dirname(options.kubeconfigOut), {recursive: true})
-  writeFileSync(options.kubeconfigOut, sandboxKubeconfig(sandbox), {mode: 0o600})
+  writeFileSync(options.kubeconfigOut, options.kubeconfig, {mode: 0o600})
   const runtime: SandboxRuntime = {
     pid: process.pid,
     url: sandbox.url,

@@ -9,23 +9,12 @@ export interface ParsedSpec {
   locate: Locator
 }
 
-interface SchemaError {
-  instancePath: string
-  keyword: string
-  message?: string
-  params: Record<string, unknown>
-  parentSchema?: Record<string, unknown>
-}
-
-type Validator = ((data: unknown) => boolean) & {errors?: SchemaError[] | null}
+import type {SchemaError, Validator} from './spec-validator.ts'
 let compiled: Promise<Validator> | undefined
 
 /** ajv is loaded on first use only: start-up time matters more than this one compile. */
 async function specValidator(): Promise<Validator> {
-  compiled ??= import('ajv').then(({Ajv}) => {
-    const ajv = new Ajv({allErrors: true, verbose: true, strict: false})
-    return ajv.compile(scaffoldSpecSchema) as unknown as Validator
-  })
+  compiled ??= import('./spec-validator.ts').then(({compileValidator}) => compileValidator(scaffoldSpecSchema))
   return compiled
 }
 

@@ -1,6 +1,6 @@
 import {chmod, mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {stringify as toYaml} from 'yaml'
+import {yamlText} from '../ui/yaml-text.ts'
 import type {KubeClient, KubeObject} from '../kube/client.ts'
 import {applyObjects, comparable, fieldManager} from '../kube/apply.ts'
 import {redactSecret, type Secret} from '../certs/secrets.ts'
@@ -45,7 +45,7 @@ export async function writeObjectFiles(objects: KubeObject[], directory: string)
   for (const object of objects) {
     const file = path.join(directory, objectFileName(object))
     const mode = object.kind === 'Secret' ? 0o600 : 0o644
-    await writeFile(file, toYaml(object, {lineWidth: 0}), {mode})
+    await writeFile(file, yamlText(object), {mode})
     // writeFile's mode applies only to a new file; an old one keeps its bits.
     await chmod(file, mode)
     results.push(outcome(object, 'written', {file}))
@@ -69,8 +69,8 @@ export async function diffScaffold(kube: KubeClient, objects: KubeObject[], opti
     const live = await kube.get(ref)
     const predicted = await kube.apply(object, {fieldManager, dryRun: true, force: options.forceConflicts})
     // Like kubectl diff, never print a Secret's private keys; certificates still show what changes.
-    const before = live ? toYaml(comparable(printable(live)), {lineWidth: 0}) : ''
-    const after = toYaml(comparable(printable(predicted)), {lineWidth: 0})
+    const before = live ? yamlText(comparable(printable(live))) : ''
+    const after = yamlText(comparable(printable(predicted)))
     const label = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`
     const diff = unifiedDiff(before, after, {from: `live ${label}`, to: `scaffold ${label}`})
     results.push(outcome(object, !live ? 'created' : diff ? 'configured' : 'unchanged', {diff}))

@@ -52,12 +52,12 @@ export function formatTable(headers: string[], rows: (string | number | undefine
 
 /** YAML as kubectl prints it (no line folding); the yaml module loads only when YAML is asked for. */
 export async function toYaml(value: unknown): Promise<string> {
-  const {stringify} = await import('yaml')
-  return stringify(value, {lineWidth: 0})
+  const {yamlText} = await import('./yaml-text.ts')
+  return yamlText(value)
 }
 
 /** Multi-document YAML for Kubernetes objects, as `kubectl get -o yaml` of several objects would print them. */
 export async function objectsToYaml(objects: unknown[]): Promise<string> {
-  const {stringify} = await import('yaml')
-  return objects.map((o) => stringify(o, {lineWidth: 0})).join('---\n')
+  const {yamlText} = await import('./yaml-text.ts')
+  return objects.map(yamlText).join('---\n')
 }

@@ -1,8 +1,9 @@
 import type {ResourceType} from '../api/resources.ts'
 import {crdFor, storageVersionOf} from './crds.ts'
 
-export type WorldName = 'demo' | 'empty'
-export const worldNames: readonly WorldName[] = ['demo', 'empty']
+import {worldNames, type WorldName} from './names.ts'
+
+export {worldNames, type WorldName}
 
 type Obj = Record<string, unknown>
 
