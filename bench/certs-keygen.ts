@@ -41,7 +41,7 @@ for (const keyType of keyTypes) {
 console.log(formatTable(['key type', 'runs', 'keygen median ms', 'bundle (CA+server+client) median ms'], rows).join('\n'))
 
 // The whole command as a user runs it (process start included), when the CLI is built.
-if (existsSync(new URL('../dist/commands/certs/create.js', import.meta.url))) {
+if (existsSync(new URL('../dist/bundle/commands.js', import.meta.url))) {
   const run = promisify(execFile)
   const cli = await time(Math.min(runs, 7), () =>
     run(gwBin, ['certs', 'create', 'httpbin-credential', '--host', 'httpbin.example.com', '--mutual', '--dry-run=client', '-o', 'yaml']),
