@@ -138,7 +138,3 @@ export function isNotFound(error: unknown): boolean {
 export function isConflict(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 409
 }
-
-export function isAlreadyExists(error: unknown): boolean {
-  return error instanceof KubeApiError && error.status === 409 && error.reason === 'AlreadyExists'
-}
