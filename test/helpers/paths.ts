@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -9,3 +10,8 @@ export const sharedDir = process.env.GW_SHARED_DIR ?? path.resolve(repoRoot, '..
 
 /** The built executable (run `npm run build` first; `npm test` does). */
 export const gwBin = path.join(repoRoot, 'bin', 'kubectl-gw')
+
+/** Fails (never skips) when the bundle bin/kubectl-gw runs is missing: a test of the real CLI must run. */
+export function requireBuiltCli(): void {
+  if (!existsSync(path.join(repoRoot, 'dist', 'bundle', 'commands.js'))) throw new Error('the CLI is not built: run `npm run build` first (npm test does)')
+}

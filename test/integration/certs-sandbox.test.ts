@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {X509Certificate} from 'node:crypto'
@@ -9,7 +8,7 @@ import {after, before, describe, it} from 'node:test'
 import type {InspectReport} from '../../src/certs/inspect.ts'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
-import {gwBin, repoRoot} from '../helpers/paths.ts'
+import {gwBin, requireBuiltCli} from '../helpers/paths.ts'
 
 interface Run {
   code: number
@@ -17,13 +16,12 @@ interface Run {
   stderr: string
 }
 
-const built = existsSync(path.join(repoRoot, 'dist', 'commands', 'sandbox', 'up.js')) && existsSync(path.join(repoRoot, 'dist', 'commands', 'certs', 'create.js'))
 
 /**
  * certs create / inspect / rotate as a user runs them: the built executable, against a sandbox
  * started with `sandbox up --detach`, through the kubeconfig the sandbox wrote.
  */
-describe('certs against the sandbox, through the real kubeconfig', {skip: built ? false : 'run `npm run build` first (npm test does)'}, () => {
+describe('certs against the sandbox, through the real kubeconfig', () => {
   // Not useTempDir: the sandbox must be stopped before its state dir (with its pid file) goes.
   let dir = ''
   const tempDir = () => dir
@@ -40,6 +38,7 @@ describe('certs against the sandbox, through the real kubeconfig', {skip: built 
   }
 
   before(async () => {
+    requireBuiltCli()
     dir = await mkdtemp(path.join(tmpdir(), 'gw-certs-sandbox-'))
     const up = await gw(['sandbox', 'up', '--detach'])
     assert.equal(up.code, 0, `sandbox up: ${up.stderr}`)
