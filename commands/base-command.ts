@@ -1,3 +1,4 @@
+import {isSea} from 'node:sea'
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {isInteractive, systemClock, type GwContext, type Io, type OutputStream} from '../src/context.ts'
 import {ExitCode, isGwError} from '../src/errors.ts'
@@ -9,6 +10,15 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 const globalGroup = 'GLOBAL'
+
+/**
+ * How to start this CLI again in a child process: Node with its flags and the script from an npm
+ * install; the executable alone when it is the single executable (which puts itself in argv[1]).
+ */
+export function selfInvocation(): {execPath: string; args: string[]} {
+  if (isSea()) return {execPath: process.execPath, args: []}
+  return {execPath: process.execPath, args: [...process.execArgv, process.argv[1]!]}
+}
 
 function processStream(stream: NodeJS.WriteStream): OutputStream {
   return {write: (text) => void stream.write(text), isTTY: Boolean(stream.isTTY), raw: stream}

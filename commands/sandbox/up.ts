@@ -5,7 +5,7 @@ import {UsageError} from '../../src/errors.ts'
 import type {SandboxStatus} from '../../src/sandbox/process.ts'
 import {resolveStateDir} from '../../src/sandbox/state-dir.ts'
 import {worldNames, type WorldName} from '../../src/sandbox/world/names.ts'
-import {GwCommand} from '../base-command.ts'
+import {GwCommand, selfInvocation} from '../base-command.ts'
 
 export const stateDirFlag = Flags.string({
   description: 'Folder holding the sandbox state, CA, token and pid file (default: $KUBECTL_GW_SANDBOX_DIR, else ~/.kubectl-gw/sandbox).',
@@ -48,8 +48,9 @@ State survives down/up; --reset starts afresh.`
     if (this.flags.detach) {
       // The background process gets the resolved flags, not a copy of argv: flags given once must not arrive twice.
       const flags = this.flags
+      const self = selfInvocation()
       const args = [
-        process.argv[1]!,
+        ...self.args,
         'sandbox',
         'up',
         '--state-dir', stateDir,
@@ -61,7 +62,7 @@ State survives down/up; --reset starts afresh.`
         ...(flags.reset ? ['--reset'] : []),
         ...(flags.verbose ? ['--verbose'] : []),
       ]
-      const runtime = await startDetached({execPath: process.execPath, args: [...process.execArgv, ...args], stateDir, env: process.env})
+      const runtime = await startDetached({execPath: self.execPath, args, stateDir, env: process.env})
       const {port: _port, ...facts} = runtime
       const result = {running: true, ...facts, detached: true}
       await this.print(result, sandboxUpView)

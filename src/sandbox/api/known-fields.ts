@@ -1,5 +1,4 @@
-import {readFileSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
+import {istioModelDeclarations} from './istio-models.ts'
 
 /**
  * The field tree of an Istio kind, read from the TypeScript declarations @kubernetes-models/istio
@@ -172,8 +171,7 @@ export function istioFieldTree(version: string, kind: string): FieldNode | undef
   if (trees.has(key)) return trees.get(key)
   let tree: FieldNode | undefined
   try {
-    const module = import.meta.resolve(`@kubernetes-models/istio/networking.istio.io/${version}/${kind}`)
-    const declarations = readFileSync(fileURLToPath(module).replace(/\.js$/, '.d.ts'), 'utf8')
+    const declarations = istioModelDeclarations(version, kind)
     const parser = new DeclarationParser(declarations)
     parser.seekInterface(`I${kind}`)
     tree = parser.type()

@@ -1,0 +1,21 @@
+// Entry of the single executable (Node SEA, built by scripts/sea.ts): the same CLI with its package.json
+// and command registry built in, because a single executable has no files beside it to read.
+import path from 'node:path'
+import {Plugin, type Interfaces} from '@oclif/core'
+import packageJson from '../package.json' with {type: 'json'}
+import {COMMANDS} from './index.ts'
+import {main} from './main.ts'
+
+// Bundled as CommonJS: esbuild then loads each Node built-in where it is first used, not all at start.
+async function runSea(): Promise<void> {
+  const root = path.dirname(process.execPath)
+  const pjson = packageJson as unknown as Interfaces.PJSON
+  // oclif's explicit discovery would import its target file; the registry is already here, so hand it
+  // over (ignoreManifest: oclif builds the manifest from the classes, not from a file beside the binary).
+  const plugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})
+  Object.assign(plugin, {commandCache: COMMANDS})
+  await plugin.load()
+  await main(process.argv.slice(2), {root, pjson, plugins: new Map([[plugin.name, plugin]])})
+}
+
+void runSea()
