@@ -1,8 +1,10 @@
 // Every command, for oclif's explicit discovery: the bundle holds them all in one module, so start-up
 // reads one file instead of walking a directory. Heavy code stays behind dynamic imports in each run().
+import Complete from './__complete.ts'
 import CertsCreate from './certs/create.ts'
 import CertsInspect from './certs/inspect.ts'
 import CertsRotate from './certs/rotate.ts'
+import Completion from './completion.ts'
 import Help from './help.ts'
 import SandboxDown from './sandbox/down.ts'
 import SandboxFault from './sandbox/fault.ts'
@@ -12,9 +14,11 @@ import Scaffold from './scaffold.ts'
 import Version from './version.ts'
 
 export const COMMANDS = {
+  __complete: Complete,
   'certs:create': CertsCreate,
   'certs:inspect': CertsInspect,
   'certs:rotate': CertsRotate,
+  completion: Completion,
   help: Help,
   'sandbox:down': SandboxDown,
   'sandbox:fault': SandboxFault,

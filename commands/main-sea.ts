@@ -15,7 +15,10 @@ async function runSea(): Promise<void> {
   const plugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})
   Object.assign(plugin, {commandCache: COMMANDS})
   await plugin.load()
-  await main(process.argv.slice(2), {root, pjson, plugins: new Map([[plugin.name, plugin]])})
+  // Linked as kubectl_complete-gw (krew cannot install a second file), it answers kubectl's completion calls.
+  const invokedAs = path.basename(process.argv[1] ?? '').replace(/\.exe$/i, '')
+  const argv = invokedAs === 'kubectl_complete-gw' ? ['__complete', '--', ...process.argv.slice(2)] : process.argv.slice(2)
+  await main(argv, {root, pjson, plugins: new Map([[plugin.name, plugin]])})
 }
 
 void runSea()

@@ -315,3 +315,13 @@ function parseExec(raw: unknown, userName: string, file: string, baseDir: string
     baseDir,
   }
 }
+
+/** The context names the selected kubeconfig files define, merged as kubectl merges them. */
+export function kubeconfigContextNames(selection: KubeconfigSelection): string[] {
+  const {paths, explicit} = kubeconfigPaths(selection)
+  const files = paths.flatMap((file) => {
+    const config = readKubeconfigFile(file, explicit)
+    return config ? [{file, config}] : []
+  })
+  return [...mergeKubeconfigs(files).contexts.keys()]
+}

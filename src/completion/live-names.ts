@@ -1,0 +1,23 @@
+import type {KubeClient} from '../kube/client.ts'
+import type {LiveKind} from './complete.ts'
+
+const listedKinds: Record<Exclude<LiveKind, 'contexts'>, {apiVersions: string[]; kind: string; namespaced: boolean}> = {
+  namespaces: {apiVersions: ['v1'], kind: 'Namespace', namespaced: false},
+  // networking.istio.io/v1 is served from Istio 1.22; older installs serve v1beta1.
+  gateways: {apiVersions: ['networking.istio.io/v1', 'networking.istio.io/v1beta1'], kind: 'Gateway', namespaced: true},
+  virtualservices: {apiVersions: ['networking.istio.io/v1', 'networking.istio.io/v1beta1'], kind: 'VirtualService', namespaced: true},
+  secrets: {apiVersions: ['v1'], kind: 'Secret', namespaced: true},
+  deployments: {apiVersions: ['apps/v1'], kind: 'Deployment', namespaced: true},
+}
+
+/** Names of one kind in the cluster, in the given namespace or the context's; [] when the kind is not served. */
+export async function listLiveNames(kube: KubeClient, kind: Exclude<LiveKind, 'contexts'>, namespace: string | undefined): Promise<string[]> {
+  const listed = listedKinds[kind]
+  const scope = listed.namespaced ? (namespace ?? (await kube.connection()).namespace) : undefined
+  for (const apiVersion of listed.apiVersions) {
+    if (!(await kube.resourceFor(apiVersion, listed.kind))) continue
+    const items = await kube.list(apiVersion, listed.kind, {namespace: scope})
+    return items.flatMap((item) => (item.metadata.name ? [item.metadata.name] : []))
+  }
+  return []
+}
