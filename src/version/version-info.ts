@@ -72,9 +72,20 @@ export async function findIstiod(ctx: GwContext): Promise<{istio?: IstioInstalla
 
 export async function collectVersionInfo(ctx: GwContext, options: {client: ClientVersion; clientOnly: boolean}): Promise<VersionInfo> {
   if (options.clientOnly) return {client: options.client}
+  // Look for istiod while discovery runs (two round trips instead of three); its answer counts only if Istio is served.
+  const istiodLookup = findIstiod(ctx).then(
+    (found) => ({found}),
+    (error: unknown) => ({error}),
+  )
   const [kubernetes, discovery, connection] = await Promise.all([ctx.kube.serverVersion(), ctx.kube.discovery(), ctx.kube.connection()])
   const served = servedIstioApis(discovery)
-  const {istio, problem} = served.networkingVersions.length > 0 ? await findIstiod(ctx) : {istio: undefined, problem: 'networking.istio.io is not served: Istio CRDs are not installed'}
+  let istio: IstioInstallation | undefined
+  let problem: string | undefined = 'networking.istio.io is not served: Istio CRDs are not installed'
+  if (served.networkingVersions.length > 0) {
+    const lookup = await istiodLookup
+    if ('error' in lookup) throw lookup.error
+    ;({istio, problem} = lookup.found)
+  }
   return {
     client: options.client,
     server: {
