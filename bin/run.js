@@ -7,6 +7,8 @@ if (major < 22 || (major === 22 && minor < 20)) {
   process.exit(2)
 }
 module.enableCompileCache?.()
+// The version check above is the one users need; oclif's own would load semver at every start.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 // Stack traces are shown only with --verbose; then they should name the TypeScript sources, not bundle chunks.
 if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true)
 const {main} = await import('../dist/bundle/main.js')

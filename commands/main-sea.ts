@@ -1,13 +1,14 @@
 // Entry of the single executable (Node SEA, built by scripts/sea.ts): the same CLI with its package.json
 // and command registry built in, because a single executable has no files beside it to read.
 import path from 'node:path'
-import {Plugin, type Interfaces} from '@oclif/core'
+import type {Interfaces} from '@oclif/core'
 import packageJson from '../package.json' with {type: 'json'}
-import {COMMANDS} from './index.ts'
-import {main} from './main.ts'
 
 // Bundled as CommonJS: esbuild then loads each Node built-in where it is first used, not all at start.
 async function runSea(): Promise<void> {
+  // The executable carries its Node; oclif's engine check would only load semver at every start.
+  process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+  const [{Plugin}, {COMMANDS}, {main}] = await Promise.all([import('@oclif/core'), import('./index.ts'), import('./main.ts')])
   const root = path.dirname(process.execPath)
   const pjson = packageJson as unknown as Interfaces.PJSON
   // oclif's explicit discovery would import its target file; the registry is already here, so hand it
