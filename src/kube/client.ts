@@ -141,6 +141,21 @@ function guessPlural(kind: string): string {
 const defaultPageSize = 500
 
 /** KubeClient over HTTPS. The connection (kubeconfig) is resolved on first use, never earlier. */
+const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
+const builtIn = (group: string, version: string, kind: string, name: string, namespaced: boolean, shortNames: string[]): ApiResource => ({group, version, kind, name, namespaced, verbs: allVerbs, shortNames})
+
+/** Kinds every Kubernetes API server serves, known without a discovery round trip. */
+const builtInResources: ApiResource[] = [
+  builtIn('', 'v1', 'Namespace', 'namespaces', false, ['ns']),
+  builtIn('', 'v1', 'Pod', 'pods', true, ['po']),
+  builtIn('', 'v1', 'Service', 'services', true, ['svc']),
+  builtIn('', 'v1', 'Secret', 'secrets', true, []),
+  builtIn('', 'v1', 'ConfigMap', 'configmaps', true, ['cm']),
+  builtIn('', 'v1', 'Endpoints', 'endpoints', true, ['ep']),
+  builtIn('apps', 'v1', 'Deployment', 'deployments', true, ['deploy']),
+  builtIn('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs']),
+]
+
 export class HttpKubeClient implements KubeClient {
   private transportPromise?: Promise<HttpsTransport>
   private readonly makeTransport: () => Promise<HttpsTransport>
@@ -176,13 +191,11 @@ export class HttpKubeClient implements KubeClient {
   discovery(): Promise<ApiDiscovery> {
     this.discoveryPromise ??= (async () => {
       const intent: RequestIntent = {verb: 'get', resource: 'apigroups'}
-      const [core, groups] = await Promise.all([
-        this.sendJson<{versions?: string[]}>({method: 'GET', path: '/api', intent}),
-        this.sendJson<{groups?: {name: string; versions: {version: string}[]; preferredVersion?: {version: string}}[]}>({method: 'GET', path: '/apis', intent}),
-      ])
+      // The core group has served v1 alone since Kubernetes 1.0: no need to ask /api.
+      const groups = await this.sendJson<{groups?: {name: string; versions: {version: string}[]; preferredVersion?: {version: string}}[]}>({method: 'GET', path: '/apis', intent})
       return {
         groups: [
-          {name: '', versions: core.versions ?? ['v1'], preferredVersion: 'v1'},
+          {name: '', versions: ['v1'], preferredVersion: 'v1'},
           ...(groups.groups ?? []).map((g) => ({name: g.name, versions: g.versions.map((v) => v.version), preferredVersion: g.preferredVersion?.version})),
         ],
       }
@@ -217,6 +230,8 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async resourceFor(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
+    const builtIn = builtInResources.find((r) => r.kind === kind && (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion)
+    if (builtIn) return builtIn
     const resources = await this.resourcesOf(apiVersion)
     return resources?.find((r) => r.kind === kind)
   }
