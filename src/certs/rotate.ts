@@ -9,6 +9,8 @@ import {caSecretAnnotation, caSourceAnnotation, secretMaterial, type Secret} fro
 export interface RotateRequest {
   name: string
   days?: number
+  /** New SANs (validated, deduplicated); default: those of the current certificate. */
+  hosts?: string[]
   /** A CA given as files, for credentials created with --ca-cert/--ca-key (their CA is not in the cluster). */
   caFiles?: {certificatePath: string; privateKeyPath: string}
   dryRun: DryRun
@@ -96,7 +98,7 @@ export async function rotateCredential(ctx: GwContext, request: RotateRequest): 
   const ref = {apiVersion: 'v1', kind: 'Secret', namespace, name: request.name}
   const where = `${namespace}/${request.name}`
   const first = await ctx.kube.get<Secret>(ref)
-  if (!first) throw new GwError(`secret ${where} not found`, ExitCode.jobFailed, {hint: 'create it with kubectl gw certs create, or pass -n'})
+  if (!first) throw new UsageError(`secret ${where} not found`, {hint: 'create it with kubectl gw certs create, or pass -n'})
   const ca = await rotationCa(ctx, first, namespace, request)
 
   let outcome: Omit<RotateResult, 'credential' | 'namespace' | 'namespaceSource' | 'dryRun' | 'warnings' | 'ca'> | undefined
@@ -106,8 +108,9 @@ export async function rotateCredential(ctx: GwContext, request: RotateRequest): 
     if (!keyType) throw new UsageError(`secret ${where}: tls.key is not an ecdsa-p256 or rsa-2048/3072/4096 key`, {hint: 'issue a new credential with kubectl gw certs create --overwrite'})
     // Same lifetime as the certificate it replaces unless --days says otherwise.
     const days = request.days ?? (before.validDays > 0 ? before.validDays : defaultDays)
-    const issued = await reissueServerCertificate({ca, hosts: before.hosts, keyType, days, now: ctx.clock.now()})
-    outcome = {hosts: before.hosts, keyType, old: before.cert, new: {serial: issued.serial, notBefore: issued.notBefore, notAfter: issued.notAfter}}
+    const hosts = request.hosts ?? before.hosts
+    const issued = await reissueServerCertificate({ca, hosts, keyType, days, now: ctx.clock.now()})
+    outcome = {hosts, keyType, old: before.cert, new: {serial: issued.serial, notBefore: issued.notBefore, notAfter: issued.notAfter}}
     const data = {...current.data}
     const certField = data.cert !== undefined ? 'cert' : 'tls.crt'
     const keyField = data.cert !== undefined ? 'key' : 'tls.key'

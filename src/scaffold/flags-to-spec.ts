@@ -77,9 +77,13 @@ function defaultRoute(flags: ScaffoldFlags): {route: RouteSpec; origins: {path: 
   const weights = flags.weights ? parseKeyValues(flags.weights, '--weights', 'v1=90,v2=10') : {}
   const unknown = Object.keys(weights).filter((k) => !subsets.includes(k))
   if (unknown.length) throw new UsageError(`--weights names ${unknown.join(', ')}, which --subsets ${flags.subsets} does not list`, {hint: 'give one weight per subset'})
+  const unweighted = flags.weights ? subsets.filter((s) => !(s in weights)) : []
+  if (unweighted.length) {
+    throw new UsageError(`--weights ${flags.weights} gives no weight to subset ${unweighted.join(', ')} of --subsets ${flags.subsets}`, {hint: `give every subset its percentage, summing to 100, e.g. --weights ${subsets.map((s, i) => `${s}=${i === 0 ? 100 - 10 * (subsets.length - 1) : 10}`).join(',')}`})
+  }
   const to: DestinationSpec[] = subsets.map((subset, i) => {
     // Without --weights the first subset takes all traffic; the others exist for a later canary.
-    const weight = flags.weights ? (integer(weights[subset], '--weights', subset, 'v1=90,v2=10') ?? 0) : i === 0 ? 100 : 0
+    const weight = flags.weights ? (integer(weights[subset], '--weights', subset, 'v1=90,v2=10') as number) : i === 0 ? 100 : 0
     return {...target, subset, weight}
   })
   return {route: {to: subsets.length === 1 ? [{...target, subset: subsets[0] as string}] : to}, origins: [{path: ['to'], flag: flags.weights ? '--weights' : '--subsets'}]}

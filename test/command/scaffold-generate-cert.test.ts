@@ -67,12 +67,12 @@ describe('kubectl gw scaffold --generate-cert', () => {
     const result = await run(['secure', '--host', 'secure.example.com', '--service', 'httpbin', '--tls', 'mutual', '--credential', 'secure-tls', '--generate-cert', '-o', 'json'], kube)
     assert.equal(result.exitCode, 0, result.stderr)
     const json = JSON.parse(result.stdout) as {objects: {kind: string; name: string; namespace: string}[]; credentials: unknown[]}
-    assert.deepEqual(json.objects.filter((o) => o.kind === 'Secret').map((o) => `${o.namespace}/${o.name}`), ['istio-system/secure-tls-ca', 'istio-system/secure-tls', 'istio-system/secure-tls-client-client'])
+    assert.deepEqual(json.objects.filter((o) => o.kind === 'Secret').map((o) => `${o.namespace}/${o.name}`), ['istio-system/secure-tls-ca', 'istio-system/secure-tls', 'istio-system/secure-tls-client'])
     assert.deepEqual(json.credentials, [{namespace: 'istio-system', name: 'secure-tls', action: 'generated', hosts: ['secure.example.com'], mutual: true}])
     const server = secretIn(kube, 'istio-system', 'secure-tls')
     const ca = new X509Certificate(pem(server, 'ca.crt'))
     assert.equal(pem(server, 'ca.crt'), pem(secretIn(kube, 'istio-system', 'secure-tls-ca'), 'tls.crt'))
-    const client = new X509Certificate(pem(secretIn(kube, 'istio-system', 'secure-tls-client-client'), 'tls.crt'))
+    const client = new X509Certificate(pem(secretIn(kube, 'istio-system', 'secure-tls-client'), 'tls.crt'))
     assert.ok(client.checkIssued(ca) && client.verify(ca.publicKey), 'clients are verified against ca.crt')
     assert.doesNotMatch(result.stdout, /PRIVATE KEY/, '-o json hides private keys')
     assert.match(result.stdout, /REDACTED \(private key hidden; pass --show-secrets to print it\)/)
@@ -108,7 +108,12 @@ describe('kubectl gw scaffold --generate-cert', () => {
     assert.equal(dry.exitCode, 0, dry.stderr)
     assert.match(dry.stdout, /^secret\/web-credential created \(server dry run\)$/m)
     assert.deepEqual(kube.storedWrites(), [])
-    assert.ok(kube.writes.every((w) => w.dryRun))
+    assert.deepEqual(kube.writes.map((w) => `${w.ref.kind}/${w.ref.name} ${w.dryRun ? 'dry run' : 'STORED'}`), [
+      'Secret/web-credential-ca dry run',
+      'Secret/web-credential dry run',
+      'Gateway/web-gateway dry run',
+      'VirtualService/web dry run',
+    ])
     assert.equal(secretIn(kube, 'istio-system', 'web-credential'), undefined)
     const diff = await run([...web, '--diff'], kube)
     assert.equal(diff.exitCode, 0, diff.stderr)

@@ -280,3 +280,14 @@ test('routes for an existing Gateway: it must exist, and its hosts must cover th
   assert.ok(vs.metadata.resourceVersion, 'the object as the server stored it')
   assert.equal(vs.metadata.managedFields, undefined, 'bookkeeping is not printed')
 })
+
+test('--weights names every subset and sums to 100, else exit 2 naming the flag', async () => {
+  const kube = istioCluster()
+  const missing = await run([...httpbin, '--subsets', 'v1,v2', '--weights', 'v1=80'], kube)
+  assert.equal(missing.exitCode, 2, missing.stderr)
+  assert.match(missing.stderr, /--weights v1=80 gives no weight to subset v2/)
+  const over = await run([...httpbin, '--subsets', 'v1,v2', '--weights', 'v1=80,v2=30'], kube)
+  assert.equal(over.exitCode, 2, over.stderr)
+  assert.match(over.stderr, /--weights: weights sum to 110; they must sum to 100/)
+  assert.deepEqual(kube.writes, [])
+})

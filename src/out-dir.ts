@@ -1,0 +1,35 @@
+import {constants} from 'node:fs'
+import {access, stat} from 'node:fs/promises'
+import path from 'node:path'
+import {UsageError} from './errors.ts'
+
+/**
+ * Checks, before anything is written anywhere, that files can be written into `dir` (created if
+ * missing): it is a writable folder, or its nearest existing parent is. Usage errors name the flag.
+ */
+export async function checkOutDir(dir: string, flag = '--out-dir'): Promise<void> {
+  let probe = path.resolve(dir)
+  for (;;) {
+    let info
+    try {
+      info = await stat(probe)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' && path.dirname(probe) !== probe) {
+        probe = path.dirname(probe)
+        continue
+      }
+      if (code === 'ENOTDIR') throw new UsageError(`${flag} ${dir}: a part of the path is a file, not a folder`, {hint: 'choose a folder path'})
+      throw new UsageError(`${flag} ${dir}: cannot be used (${code ?? (error as Error).message})`, {hint: 'choose another folder'})
+    }
+    if (!info.isDirectory()) {
+      throw new UsageError(probe === path.resolve(dir) ? `${flag} ${dir}: exists and is not a folder` : `${flag} ${dir}: ${probe} is a file, not a folder`, {hint: 'choose a folder path'})
+    }
+    try {
+      await access(probe, constants.W_OK | constants.X_OK)
+    } catch {
+      throw new UsageError(`${flag} ${dir}: ${probe === path.resolve(dir) ? 'the folder is' : `${probe} is`} not writable`, {hint: 'choose a folder you can write to'})
+    }
+    return
+  }
+}
