@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {ScaffoldResult} from '../src/scaffold/scaffold.ts'
+import {ExitCode} from '../src/errors.ts'
 import {GwCommand} from './base-command.ts'
 
 const builderGroup = 'SCAFFOLD'
@@ -65,7 +66,7 @@ namespace istio-system and port 80 unless given.`
   async run(): Promise<ScaffoldResult | undefined> {
     const {readScaffoldInput} = await import('../src/scaffold/input.ts')
     const {runScaffold} = await import('../src/scaffold/scaffold.ts')
-    const {scaffoldObjectsYaml, scaffoldView, shownResult, warningLines} = await import('../src/ui/scaffold-view.ts')
+    const {omittedSecretsNote, scaffoldObjectsYaml, scaffoldView, shownResult, warningLines} = await import('../src/ui/scaffold-view.ts')
     const ctx = this.gwContext()
     const f = this.flags
     const dryRun = f['dry-run'] as 'none' | 'client' | 'server'
@@ -98,9 +99,13 @@ namespace istio-system and port 80 unless given.`
     const namespace = f.namespace ?? (dryRun === 'client' ? await ctx.namespace().catch(() => 'default') : await ctx.namespace())
     const result = await runScaffold(ctx, {...input, namespace, dryRun, diff: f.diff, outDir: f['out-dir'], forceConflicts: f['force-conflicts']})
     for (const warning of warningLines(result)) ctx.io.stderr.write(`${warning}\n`)
-    const shown = shownResult(result, f['show-secrets'])
-    if (this.outputFormat === 'yaml') ctx.io.stdout.write(await scaffoldObjectsYaml(shown))
-    else await this.print(shown, scaffoldView)
+    if (this.outputFormat === 'yaml') {
+      const {yaml, omitted} = await scaffoldObjectsYaml(result, f['show-secrets'])
+      if (omitted.length) ctx.io.stderr.write(`${omittedSecretsNote(omitted)}\n`)
+      ctx.io.stdout.write(yaml)
+    } else await this.print(shownResult(result, f['show-secrets']), scaffoldView)
+    // As kubectl diff: exit 1 when applying would change something.
+    if (result.mode === 'diff' && result.objects.some((o) => o.action !== 'unchanged')) this.setExitCode(ExitCode.jobFailed)
     return result
   }
 }

@@ -29,6 +29,8 @@ export interface SecretFact {
   namespace: string
   name: string
   keys: string[]
+  /** The hosts (DNS and IP SANs) its certificate names; undefined when it has no readable certificate. */
+  certificateHosts?: string[]
 }
 
 /**

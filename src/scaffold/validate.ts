@@ -1,7 +1,7 @@
 import type {KubeObject} from '../kube/client.ts'
 import {requiresWeightsSumTo100} from '../istio/api-versions.ts'
 import {labelSelectorString} from '../istio/gateway-workload.ts'
-import {hostProblem as certificateHostProblem} from '../certs/hosts.ts'
+import {hostCoveredBy, hostProblem as certificateHostProblem} from '../certs/hosts.ts'
 import {credentialNamespace, wantedCredentials} from './credentials.ts'
 import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
 import {referencedSubsets} from './plan.ts'
@@ -121,6 +121,14 @@ function checkGenerateCert(c: Check): void {
     for (const host of credential.hosts) {
       const problem = certificateHostProblem(host)
       if (problem) c.error(credential.path, `no certificate can name host "${host}": ${problem}`, 'list the exact names, or a wildcard like *.example.com')
+    }
+    // An existing credential is reused, never regenerated: it must already name every host.
+    const existing = c.facts.secrets.find((s) => s.name === credential.name && s.namespace === credential.namespace)
+    const named = existing?.certificateHosts
+    const uncovered = named ? credential.hosts.filter((host) => hostCoveredBy(host, named) === false) : []
+    if (uncovered.length) {
+      const rotate = `kubectl gw certs rotate ${credential.name} -n ${credential.namespace} ${credential.hosts.map((h) => `--host ${h}`).join(' ')}`
+      c.error(credential.path, `secret ${credential.namespace}/${credential.name} exists and its certificate does not cover ${uncovered.join(', ')} (it names ${named!.join(', ') || 'no host'}); reusing it would break TLS for ${uncovered.length > 1 ? 'them' : 'it'}`, `re-issue it for every host, then run scaffold again: ${rotate}`)
     }
   }
 }

@@ -150,7 +150,7 @@ test('--diff shows +/- YAML lines against the live objects and writes nothing', 
   const stored = kube.storedWrites().length
   const result = await run([...httpbin, '--timeout', '15s'], kube)
   const diff = await run([...httpbin, '--timeout', '30s', '--diff'], kube)
-  assert.equal(diff.exitCode, 0, diff.stderr)
+  assert.equal(diff.exitCode, 1, `differences exit 1, as kubectl diff does: ${diff.stderr}`)
   assert.match(diff.stdout, /^--- live VirtualService default\/httpbin$/m)
   assert.match(diff.stdout, /^-\s+timeout: 15s$/m)
   assert.match(diff.stdout, /^\+\s+timeout: 30s$/m)

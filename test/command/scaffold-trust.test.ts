@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict'
+import {X509Certificate} from 'node:crypto'
+import {describe, it} from 'node:test'
+import Scaffold from '../../commands/scaffold.ts'
+import CertsRotate from '../../commands/certs/rotate.ts'
+import type {Secret} from '../../src/certs/secrets.ts'
+import type {KubeClient} from '../../src/kube/client.ts'
+import {istioCluster, type FakeKube} from '../helpers/fake-kube.ts'
+import {fakeContext, runCommand} from '../helpers/fake-context.ts'
+
+async function run(argv: string[], kube: KubeClient = istioCluster()) {
+  return runCommand(Scaffold, argv, fakeContext({kube, namespace: 'default'}))
+}
+
+const sans = (kube: FakeKube, name: string) => new X509Certificate(Buffer.from(kube.find<Secret>('Secret', 'istio-system', name)?.data?.['tls.crt'] ?? '', 'base64')).subjectAltName
+
+describe('scaffold never says ok to a wrong result', () => {
+  it('a reused credential that does not cover a new host is refused with the exact rotate command, which fixes it', async () => {
+    const kube = istioCluster()
+    const bank = ['bank', '--host', 'bank.example.com', '--service', 'httpbin', '--tls', 'mutual', '--generate-cert']
+    assert.equal((await run(bank, kube)).exitCode, 0)
+    const more = [...bank.slice(0, 3), '--host', 'bank2.example.com', ...bank.slice(3)]
+    const refused = await run(more, kube)
+    assert.equal(refused.exitCode, 2, refused.stderr)
+    assert.match(refused.stderr, /secret istio-system\/bank-credential exists and its certificate does not cover bank2\.example\.com \(it names bank\.example\.com\)/)
+    const command = /kubectl gw certs rotate bank-credential -n istio-system --host bank\.example\.com --host bank2\.example\.com/.exec(refused.stderr)?.[0]
+    assert.ok(command, refused.stderr)
+    assert.equal(sans(kube, 'bank-credential'), 'DNS:bank.example.com', 'nothing was written')
+    const rotated = await runCommand(CertsRotate, command.split(' ').slice(4), fakeContext({kube}))
+    assert.equal(rotated.exitCode, 0, rotated.stderr)
+    const again = await run(more, kube)
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.equal(sans(kube, 'bank-credential'), 'DNS:bank.example.com, DNS:bank2.example.com')
+  })
+})
+
+describe('scaffold --diff', () => {
+  it('exits 0 with no differences, and re-ordered servers, hosts or subsets of an object we did not create are not differences', async () => {
+    const kube = istioCluster()
+    const argv = ['shop', '--host', 'shop.example.com', '--host', 'www.shop.example.com', '--service', 'httpbin', '--tls', 'simple', '--credential', 'httpbin-credential', '--https-redirect', '--subsets', 'v1,v2', '--weights', 'v1=90,v2=10']
+    const planned = JSON.parse((await run([...argv, '--dry-run=server', '-o', 'json'], kube)).stdout) as {objects: {object: {apiVersion: string; kind: string; metadata: {name: string; namespace: string}; spec: Record<string, unknown[]>}}[]}
+    for (const {object} of planned.objects) {
+      const spec = {...object.spec}
+      // The same objects, written by someone else with every order-free list reversed.
+      if (object.kind === 'Gateway') spec.servers = [...(spec.servers as {hosts: string[]}[])].reverse().map((s) => ({...s, hosts: [...s.hosts].reverse()}))
+      if (object.kind === 'DestinationRule') spec.subsets = [...spec.subsets!].reverse()
+      if (object.kind === 'VirtualService') spec.hosts = [...spec.hosts!].reverse()
+      kube.add({apiVersion: object.apiVersion, kind: object.kind, metadata: {name: object.metadata.name, namespace: object.metadata.namespace}, spec})
+    }
+    const same = await run([...argv, '--diff', '--force-conflicts'], kube)
+    assert.equal(same.exitCode, 0, same.stdout + same.stderr)
+    assert.equal(same.stdout, '')
+    const changed = await run([...argv.slice(0, -1), 'v1=80,v2=20', '--diff', '--force-conflicts'], kube)
+    assert.equal(changed.exitCode, 1, changed.stderr)
+    assert.match(changed.stdout, /^\+\s+weight: 80$/m)
+    const json = JSON.parse((await run([...argv.slice(0, -1), 'v1=80,v2=20', '--diff', '--force-conflicts', '-o', 'json'], kube)).stdout) as {objects: {kind: string; action: string}[]}
+    assert.deepEqual(json.objects.map((o) => `${o.kind} ${o.action}`), ['Gateway unchanged', 'VirtualService configured', 'DestinationRule unchanged'])
+  })
+})
