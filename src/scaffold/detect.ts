@@ -131,6 +131,8 @@ export async function detectClusterFacts(ctx: GwContext, spec: ScaffoldSpec, nam
   const credentials = [...new Set(gatewayServers(spec.gateway).flatMap((s) => (s.tls?.credential ? [s.tls.credential, `${s.tls.credential}-cacert`] : [])))]
   const secrets = await detectSecrets(kube, credentials, ingress.namespace)
   const gateways = usesIstioApi ? await kube.list(networkingApiVersion, 'Gateway') : []
+  const replacesGateway = spec.gateway && !spec.gateway.existing && spec.api !== 'gateway-api'
+  const virtualServices = replacesGateway ? await kube.list(networkingApiVersion, 'VirtualService') : []
   const scalers = spec.hpa ? await kube.list('autoscaling/v2', 'HorizontalPodAutoscaler', {namespace: ingress.namespace}) : []
   return {
     live: true,
@@ -143,6 +145,7 @@ export async function detectClusterFacts(ctx: GwContext, spec: ScaffoldSpec, nam
     subsetLabels,
     secrets,
     gateways,
+    virtualServices,
     scalers,
   }
 }

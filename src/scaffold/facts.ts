@@ -52,6 +52,8 @@ export interface ClusterFacts {
   secrets: SecretFact[]
   /** Istio Gateways already in the cluster (for shared host warnings and `existing: true`). */
   gateways: KubeObject[]
+  /** VirtualServices already in the cluster (who is bound to a Gateway scaffold would replace). */
+  virtualServices: KubeObject[]
   /** HPAs and PDBs already covering the gateway workload. */
   scalers: KubeObject[]
 }
@@ -75,6 +77,7 @@ export function clientDryRunFacts(selector: Record<string, string> = defaultIngr
     subsetLabels: new Map(),
     secrets: [],
     gateways: [],
+    virtualServices: [],
     scalers: [],
   }
 }

@@ -7,7 +7,8 @@ import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
 import {referencedSubsets} from './plan.ts'
 import {gatewayApiWorkload} from './plan-gateway-api.ts'
 import {hostProblem, hostsIntersect, isWildcard, re2Problem, weightProblem} from './rules.ts'
-import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, routeDestinations} from './shorthand.ts'
+import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, routeDestinations, virtualServiceName} from './shorthand.ts'
+import {virtualServiceBindsGateway} from '../istio/gateway-binding.ts'
 import type {RouteSpec, ScaffoldSpec, SpecPath} from './spec.ts'
 
 export interface SpecIssue {
@@ -315,6 +316,35 @@ function checkSharedHosts(c: Check): void {
   }
 }
 
+/**
+ * A Gateway scaffold generates replaces one of the same name: hosts it drops that another
+ * VirtualService is bound by would leave that VirtualService with nothing to serve it.
+ */
+function checkGatewayTakeover(c: Check): void {
+  const gateway = c.spec.gateway
+  if (!gateway || gateway.existing || c.spec.api === 'gateway-api') return
+  const live = existingGateway(c)
+  if (!live) return
+  const ref = {namespace: live.metadata.namespace ?? c.namespace, name: live.metadata.name ?? ''}
+  const ours = gatewayHosts(gateway) ?? []
+  const liveHosts = ((live.spec as {servers?: {hosts?: string[]}[]} | undefined)?.servers ?? []).flatMap((s) => (s.hosts ?? []).map((h) => h.replace(/^[^/]*\//, '')))
+  const dropped = [...new Set(liveHosts.filter((h) => !ours.includes(h)))]
+  if (dropped.length === 0) return
+  const ourVirtualServices = new Set((c.spec.virtualServices ?? []).map((_, i) => `${c.namespace}/${virtualServiceName(c.spec, i)}`))
+  for (const vs of c.facts.virtualServices) {
+    const id = `${vs.metadata.namespace ?? ''}/${vs.metadata.name}`
+    if (ourVirtualServices.has(id) || !virtualServiceBindsGateway(vs, ref)) continue
+    const vsHosts = (vs.spec as {hosts?: string[]} | undefined)?.hosts ?? []
+    const stranded = dropped.filter((h) => vsHosts.some((v) => hostsIntersect(h, v)) && !vsHosts.some((v) => ours.some((o) => hostsIntersect(o, v))))
+    if (stranded.length === 0) continue
+    c.error(
+      ['gateway', 'hosts'],
+      `Gateway ${ref.namespace}/${ref.name} already serves ${stranded.join(', ')} for VirtualService ${id}: this scaffold would replace its servers and leave ${stranded.join(', ')} unserved`,
+      `bind to it with gateway.existing: true (and hosts on your VirtualService), give this scaffold another gateway name, or list ${stranded.join(', ')} in its hosts too`,
+    )
+  }
+}
+
 function checkWorkload(c: Check): void {
   const needsIngress = c.spec.api !== 'gateway-api' && ((c.spec.gateway && !c.spec.gateway.existing) || c.spec.rateLimit || c.spec.hpa || c.spec.pdb)
   if (c.facts.live && needsIngress && !c.facts.ingress.detected) {
@@ -361,6 +391,6 @@ export function validateSpec(spec: ScaffoldSpec, facts: ClusterFacts, namespace:
     check.error([], 'nothing to scaffold', 'pass --host HOST (with --service or --route), or --egress HOST')
   }
   if (spec.virtualServices?.length && !spec.gateway) check.error(['virtualServices'], 'VirtualServices need a Gateway to bind to', 'add --host, or gateway: in the spec')
-  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkWorkload, checkEgress]) run(check)
+  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkGatewayTakeover, checkWorkload, checkEgress]) run(check)
   return findings
 }

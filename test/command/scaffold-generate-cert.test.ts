@@ -118,7 +118,7 @@ describe('kubectl gw scaffold --generate-cert', () => {
     ])
     assert.equal(secretIn(kube, 'istio-system', 'web-credential'), undefined)
     const diff = await run([...web, '--diff'], kube)
-    assert.equal(diff.exitCode, 0, diff.stderr)
+    assert.equal(diff.exitCode, 1, `new objects are differences: ${diff.stderr}`)
     assert.match(diff.stdout, /^\+\+\+ scaffold Secret istio-system\/web-credential$/m)
     assert.match(diff.stdout, /^\+\s+tls\.key: REDACTED/m)
     assert.doesNotMatch(diff.stdout, /PRIVATE KEY|LS0tLS1CRUdJTiBQUklWQVRF/)

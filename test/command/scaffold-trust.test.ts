@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import {X509Certificate} from 'node:crypto'
+import {writeFile} from 'node:fs/promises'
+import path from 'node:path'
 import {describe, it} from 'node:test'
 import Scaffold from '../../commands/scaffold.ts'
 import CertsRotate from '../../commands/certs/rotate.ts'
 import type {Secret} from '../../src/certs/secrets.ts'
-import type {KubeClient} from '../../src/kube/client.ts'
+import type {KubeClient, KubeObject} from '../../src/kube/client.ts'
 import {istioCluster, type FakeKube} from '../helpers/fake-kube.ts'
 import {fakeContext, runCommand} from '../helpers/fake-context.ts'
+import {useTempDir} from '../helpers/temp-dir.ts'
 
 async function run(argv: string[], kube: KubeClient = istioCluster()) {
   return runCommand(Scaffold, argv, fakeContext({kube, namespace: 'default'}))
@@ -55,5 +58,28 @@ describe('scaffold --diff', () => {
     assert.match(changed.stdout, /^\+\s+weight: 80$/m)
     const json = JSON.parse((await run([...argv.slice(0, -1), 'v1=80,v2=20', '--diff', '--force-conflicts', '-o', 'json'], kube)).stdout) as {objects: {kind: string; action: string}[]}
     assert.deepEqual(json.objects.map((o) => `${o.kind} ${o.action}`), ['Gateway unchanged', 'VirtualService configured', 'DestinationRule unchanged'])
+  })
+})
+
+describe('two scaffolds on one Gateway name', () => {
+  const dir = useTempDir('gw-scaffold-shared-')
+
+  it('the second is refused when it would drop hosts another VirtualService is bound by, and says which; the same app re-run may change its hosts', async () => {
+    const kube = istioCluster()
+    const spec = (name: string, host: string) => `name: ${name}\ngateway:\n  name: shared\n  hosts: [${host}]\nvirtualServices:\n  - routes:\n      - to: httpbin\n`
+    await writeFile(path.join(dir(), 'one.yaml'), spec('one', 'one.example.com'))
+    await writeFile(path.join(dir(), 'two.yaml'), spec('two', 'two.example.com'))
+    const first = await run(['-f', path.join(dir(), 'one.yaml')], kube)
+    assert.equal(first.exitCode, 0, first.stderr)
+    const second = await run(['-f', path.join(dir(), 'two.yaml')], kube)
+    assert.equal(second.exitCode, 2, second.stderr)
+    assert.match(second.stderr, /two\.yaml:4: Gateway default\/shared already serves one\.example\.com for VirtualService default\/one: this scaffold would replace its servers and leave one\.example\.com unserved/)
+    assert.match(second.stderr, /gateway\.existing: true|another gateway name/)
+    const gateway = kube.find<KubeObject & {spec: {servers: {hosts: string[]}[]}}>('Gateway', 'default', 'shared')
+    assert.deepEqual(gateway?.spec.servers.flatMap((s) => s.hosts), ['one.example.com'], 'nothing was replaced')
+    // The same application scaffolded again with another host is a change it may make.
+    await writeFile(path.join(dir(), 'one.yaml'), spec('one', 'uno.example.com'))
+    const changed = await run(['-f', path.join(dir(), 'one.yaml')], kube)
+    assert.equal(changed.exitCode, 0, changed.stderr)
   })
 })
