@@ -9,6 +9,7 @@ import {gatewayApiWorkload} from './plan-gateway-api.ts'
 import {hostProblem, hostsIntersect, isWildcard, re2Problem, weightProblem} from './rules.ts'
 import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, routeDestinations, virtualServiceName} from './shorthand.ts'
 import {virtualServiceBindsGateway} from '../istio/gateway-binding.ts'
+import {droppedGatewayServer, type MergedServer} from '../istio/gateway-server-conflicts.ts'
 import type {RouteSpec, ScaffoldSpec, SpecPath} from './spec.ts'
 
 export interface SpecIssue {
@@ -293,26 +294,52 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
   return labelSelectorString(a ?? {}) === labelSelectorString(b) && Object.keys(a ?? {}).length === Object.keys(b).length
 }
 
-/** Istio merges Gateways on one workload; on a shared port and host the one created first wins, silently. */
+function createdAt(gateway: KubeObject | undefined): number {
+  const stamp = gateway?.metadata.creationTimestamp
+  // Not created yet (or no timestamp): it is the newest, merged last.
+  return stamp ? Date.parse(String(stamp)) : Number.POSITIVE_INFINITY
+}
+
+function mergedServers(gateway: KubeObject): MergedServer[] {
+  const key = `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}`
+  const servers = (gateway.spec as {servers?: {port?: {number?: number; protocol?: string}; hosts?: string[]; tls?: object}[]} | undefined)?.servers ?? []
+  return servers.map((s) => ({gateway: key, port: s.port?.number ?? 0, protocol: s.port?.protocol ?? 'HTTP', hosts: s.hosts ?? [], ...(s.tls ? {tls: s.tls} : {})}))
+}
+
+/**
+ * Istio merges the Gateways of one workload oldest first and silently drops a server that clashes
+ * with an earlier one (src/istio/gateway-server-conflicts.ts): warned once per earlier Gateway and
+ * port, and only when it is ours that is dropped.
+ */
 function checkSharedHosts(c: Check): void {
   const gateway = c.spec.gateway
   if (!gateway || gateway.existing || c.spec.api === 'gateway-api') return
   const selector = gateway.selector ?? c.facts.ingress.selector
-  const ours = gatewayServers(gateway)
   const ourNamespace = gateway.namespace ?? c.namespace
-  for (const other of c.facts.gateways) {
-    if (other.metadata.name === gatewayName(c.spec) && other.metadata.namespace === ourNamespace) continue
-    const spec = other.spec as {selector?: Record<string, string>; servers?: {port?: {number?: number}; hosts?: string[]}[]} | undefined
-    if (!sameLabels(spec?.selector, selector)) continue
-    for (const server of ours) {
-      for (const theirs of spec?.servers ?? []) {
-        if (theirs.port?.number !== server.port) continue
-        const shared = server.hosts.filter((h) => (theirs.hosts ?? []).some((t) => hostsIntersect(t.replace(/^[^/]*\//, ''), h)))
-        if (shared.length) {
-          c.warn(['gateway', 'hosts'], `host ${shared.join(', ')} on port ${server.port} is also served by Gateway ${other.metadata.namespace}/${other.metadata.name} on the same workload: the Gateway created first wins and the other's server is dropped`, 'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)')
-        }
-      }
+  const ourKey = `${ourNamespace}/${gatewayName(c.spec)}`
+  const ourCreation = createdAt(existingGateway(c))
+  const earlier = c.facts.gateways
+    .filter((g) => `${g.metadata.namespace}/${g.metadata.name}` !== ourKey && sameLabels((g.spec as {selector?: Record<string, string>} | undefined)?.selector, selector) && createdAt(g) < ourCreation)
+    .sort((a, b) => createdAt(a) - createdAt(b))
+  const merged: MergedServer[] = []
+  for (const server of earlier.flatMap(mergedServers)) if (!droppedGatewayServer(merged, server)) merged.push(server)
+  const warned = new Set<string>()
+  for (const server of gatewayServers(gateway)) {
+    const ours: MergedServer = {gateway: ourKey, port: server.port, protocol: server.protocol, hosts: server.hosts, ...(server.tls ? {tls: server.tls} : {})}
+    const dropped = droppedGatewayServer(merged, ours)
+    if (!dropped) {
+      merged.push(ours)
+      continue
     }
+    const once = `${dropped.winner.gateway}:${server.port}`
+    if (warned.has(once)) continue
+    warned.add(once)
+    const holds = dropped.reason === 'duplicate host names' ? `already serves ${dropped.hosts.join(', ')} on port ${server.port} with TLS` : `already uses port ${server.port} for ${dropped.winner.protocol}${dropped.winner.tls ? ' with TLS' : ''}`
+    c.warn(
+      ['gateway', 'hosts'],
+      `Gateway ${dropped.winner.gateway} (created earlier, same workload) ${holds}: istiod drops this Gateway's server on port ${server.port} (${dropped.reason})`,
+      'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)',
+    )
   }
 }
 

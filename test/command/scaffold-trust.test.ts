@@ -83,3 +83,35 @@ describe('two scaffolds on one Gateway name', () => {
     assert.equal(changed.exitCode, 0, changed.stderr)
   })
 })
+
+describe('the overlapping-host warning', () => {
+  const dir = useTempDir('gw-scaffold-overlap-')
+  const other = (name: string, servers: unknown[], created: string): KubeObject =>
+    ({apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {name, namespace: 'default', creationTimestamp: created}, spec: {selector: {istio: 'ingressgateway'}, servers}}) as KubeObject
+  const wildcardHttp = other('catch-all', [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['*']}], '2026-01-01T00:00:00Z')
+
+  it('is not given for plain HTTP on a shared port: istiod merges those servers', async () => {
+    const kube = istioCluster()
+    kube.add(wildcardHttp, other('same-host-http', [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['plain.example.com']}], '2026-01-01T00:00:00Z'))
+    const result = await run(['plain', '--host', 'plain.example.com', '--service', 'httpbin'], kube)
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.doesNotMatch(result.stderr, /also served by|dropped|drops/)
+  })
+
+  it('is given once when an older Gateway holds the same HTTPS host: istiod drops our server; a re-run of the older one says nothing', async () => {
+    const kube = istioCluster()
+    kube.add(wildcardHttp, other('holder', [{port: {number: 443, name: 'https', protocol: 'HTTPS'}, hosts: ['secure.example.com', 'other.example.com'], tls: {mode: 'SIMPLE', credentialName: 'httpbin-credential'}}], '2026-01-01T00:00:00Z'))
+    const argv = ['secure', '--host', 'secure.example.com', '--host', 'www.secure.example.com', '--service', 'httpbin', '--tls', 'simple', '--credential', 'httpbin-credential', '--https-redirect']
+    const result = await run(argv, kube)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const warnings = result.stderr.split('\n').filter((l) => /drops/.test(l))
+    assert.equal(warnings.length, 1, result.stderr)
+    assert.match(warnings[0]!, /Gateway default\/holder \(created earlier, same workload\) already serves secure\.example\.com on port 443 with TLS: istiod drops this Gateway's server on port 443 \(duplicate host names\)/)
+    // The wildcard HTTP Gateway never counts, and the older Gateway itself gets no warning about the newer one.
+    const spec = path.join(dir(), 'holder.yaml')
+    await writeFile(spec, 'name: holder\ngateway:\n  name: holder\n  hosts: [secure.example.com, other.example.com]\n  tls: simple\n  credential: httpbin-credential\nvirtualServices:\n  - routes:\n      - to: httpbin\n')
+    const holder = await run(['-f', spec, '--force-conflicts'], kube)
+    assert.equal(holder.exitCode, 0, holder.stderr)
+    assert.doesNotMatch(holder.stderr, /drops/)
+  })
+})

@@ -119,12 +119,15 @@ test('a credential next to the Gateway instead of the gateway pods is the classi
   assert.match(absent.stderr, /Warning: --credential: secret istio-system\/later-cert does not exist yet/)
 })
 
-test('a host already served by another Gateway on the same workload and port is warned about', async () => {
+test('an HTTPS host already served by an older Gateway on the same workload and port is warned about; plain HTTP is merged, not warned', async () => {
   const kube = istioCluster()
-  kube.add({apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {namespace: 'web', name: 'older'}, spec: {selector: {istio: 'ingressgateway'}, servers: [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['*.example.com']}]}})
-  const result = await run(httpbin, kube)
+  kube.add({apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {namespace: 'web', name: 'older', creationTimestamp: '2026-01-01T00:00:00Z'}, spec: {selector: {istio: 'ingressgateway'}, servers: [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['*.example.com']}, {port: {number: 443, name: 'https', protocol: 'HTTPS'}, hosts: ['httpbin.example.com'], tls: {mode: 'SIMPLE', credentialName: 'httpbin-credential'}}]}})
+  const plain = await run(httpbin, kube)
+  assert.equal(plain.exitCode, 0)
+  assert.equal(plain.stderr, '')
+  const result = await run([...httpbin, '--tls', 'simple', '--credential', 'httpbin-credential'], kube)
   assert.equal(result.exitCode, 0)
-  assert.match(result.stderr, /Warning: --host: host httpbin\.example\.com on port 80 is also served by Gateway web\/older .* created first wins/)
+  assert.match(result.stderr, /Warning: --host: Gateway web\/older \(created earlier, same workload\) already serves httpbin\.example\.com on port 443 with TLS: istiod drops this Gateway's server on port 443/)
 })
 
 test('a selector that matches no pods is refused', async () => {
