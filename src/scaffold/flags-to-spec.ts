@@ -21,6 +21,8 @@ export interface ScaffoldFlags {
   rateLimit?: string
   hpa?: string
   pdb?: string
+  /** The user means --hpa, --pdb or --rate-limit to change the shared gateway workload as a whole. */
+  gatewayWide?: boolean
   selector: string[]
   api?: 'istio' | 'gateway-api'
   egress?: string
@@ -89,6 +91,18 @@ function defaultRoute(flags: ScaffoldFlags): {route: RouteSpec; origins: {path: 
   return {route: {to: subsets.length === 1 ? [{...target, subset: subsets[0] as string}] : to}, origins: [{path: ['to'], flag: flags.weights ? '--weights' : '--subsets'}]}
 }
 
+/** Objects that act on the shared gateway workload (every Gateway on it) are made only when --gateway-wide says so. */
+function checkGatewayWide(flags: ScaffoldFlags): void {
+  const hint = 'pass --gateway-wide to mean it, or leave it to whoever runs the gateway'
+  for (const [flag, value] of [['--hpa', flags.hpa], ['--pdb', flags.pdb]] as const) {
+    if (value && !flags.gatewayWide) throw new UsageError(`${flag} changes the shared gateway workload, for every Gateway on it, not only this application`, {hint})
+  }
+  if (flags.rateLimit && flags.hosts.length === 0 && !flags.gatewayWide) {
+    throw new UsageError('--rate-limit without --host limits every host of the shared gateway', {hint: `add --host to limit only this application's hosts, or ${hint}`})
+  }
+  if (flags.gatewayWide && !flags.hpa && !flags.pdb && !flags.rateLimit) throw new UsageError('--gateway-wide goes with --hpa, --pdb or --rate-limit', {hint: 'drop it, or add one of them'})
+}
+
 /** Turns the scaffold flags into the one spec shape `-f` files also use. */
 export function flagsToSpec(name: string, flags: ScaffoldFlags): FlagSpec {
   const origins: {path: SpecPath; flag: string}[] = [{path: ['name'], flag: 'NAME'}]
@@ -144,8 +158,8 @@ export function flagsToSpec(name: string, flags: ScaffoldFlags): FlagSpec {
     origins.push({path: ['destinationRules', 0], flag: '--lb'})
   }
   if (flags.rateLimit) {
-    if (!/^\d+\/(s|m|h)$/.test(flags.rateLimit)) throw new UsageError(`--rate-limit ${flags.rateLimit}: expected COUNT/UNIT`, {hint: 'e.g. --rate-limit 100/s or 6000/m'})
-    spec.rateLimit = {requests: flags.rateLimit}
+    if (!/^[1-9]\d*\/(s|m|h)$/.test(flags.rateLimit)) throw new UsageError(`--rate-limit ${flags.rateLimit}: expected COUNT/UNIT with a COUNT of at least 1`, {hint: 'e.g. --rate-limit 100/s or 6000/m'})
+    spec.rateLimit = {requests: flags.rateLimit, ...(flags.gatewayWide ? {scope: 'gateway' as const} : {})}
     origins.push({path: ['rateLimit'], flag: '--rate-limit'})
   }
   if (flags.hpa) {
@@ -165,5 +179,6 @@ export function flagsToSpec(name: string, flags: ScaffoldFlags): FlagSpec {
     spec.pdb = {minAvailable: amount(values['min-available']), maxUnavailable: amount(values['max-unavailable'])}
     origins.push({path: ['pdb'], flag: '--pdb'})
   }
+  checkGatewayWide(flags)
   return {spec, origins}
 }

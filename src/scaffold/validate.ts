@@ -7,7 +7,7 @@ import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
 import {referencedSubsets} from './plan.ts'
 import {gatewayApiWorkload} from './plan-gateway-api.ts'
 import {hostProblem, hostsIntersect, isWildcard, re2Problem, weightProblem} from './rules.ts'
-import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, routeDestinations, virtualServiceName} from './shorthand.ts'
+import {applicationHosts, gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, rateLimitScope, routeDestinations, virtualServiceName} from './shorthand.ts'
 import {virtualServiceBindsGateway} from '../istio/gateway-binding.ts'
 import {droppedGatewayServer, type MergedServer} from '../istio/gateway-server-conflicts.ts'
 import type {RouteSpec, ScaffoldSpec, SpecPath} from './spec.ts'
@@ -372,6 +372,18 @@ function checkGatewayTakeover(c: Check): void {
   }
 }
 
+/** hpa, pdb and a gateway-wide rate limit act on every Gateway of the workload: always said so. */
+function checkGatewayWideObjects(c: Check): void {
+  if (c.spec.api === 'gateway-api') return
+  const workload = `${c.facts.ingress.namespace}/${c.spec.hpa?.deployment ?? c.facts.ingress.deployment}`
+  const affected = `every Gateway on it is affected, not only ${c.spec.name}`
+  if (c.spec.hpa) c.warn(['hpa'], `changes the shared gateway workload ${workload}: ${affected}`)
+  if (c.spec.pdb) c.warn(['pdb'], `changes the shared gateway workload ${workload}: ${affected}`)
+  if (!c.spec.rateLimit) return
+  if (rateLimitScope(c.spec) === 'gateway') c.warn(['rateLimit'], `limits every host of the shared gateway workload ${workload}: ${affected}`)
+  else if (applicationHosts(c.spec).length === 0) c.error(['rateLimit', 'scope'], 'a rate limit for the application\'s hosts needs hosts', 'add gateway hosts (--host), or scope: gateway for the whole gateway')
+}
+
 function checkWorkload(c: Check): void {
   const needsIngress = c.spec.api !== 'gateway-api' && ((c.spec.gateway && !c.spec.gateway.existing) || c.spec.rateLimit || c.spec.hpa || c.spec.pdb)
   if (c.facts.live && needsIngress && !c.facts.ingress.detected) {
@@ -418,6 +430,6 @@ export function validateSpec(spec: ScaffoldSpec, facts: ClusterFacts, namespace:
     check.error([], 'nothing to scaffold', 'pass --host HOST (with --service or --route), or --egress HOST')
   }
   if (spec.virtualServices?.length && !spec.gateway) check.error(['virtualServices'], 'VirtualServices need a Gateway to bind to', 'add --host, or gateway: in the spec')
-  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkGatewayTakeover, checkWorkload, checkEgress]) run(check)
+  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkGatewayTakeover, checkGatewayWideObjects, checkWorkload, checkEgress]) run(check)
   return findings
 }

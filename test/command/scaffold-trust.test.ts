@@ -3,6 +3,7 @@ import {X509Certificate} from 'node:crypto'
 import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {describe, it} from 'node:test'
+import {parseAllDocuments} from 'yaml'
 import Scaffold from '../../commands/scaffold.ts'
 import CertsRotate from '../../commands/certs/rotate.ts'
 import type {Secret} from '../../src/certs/secrets.ts'
@@ -113,5 +114,42 @@ describe('the overlapping-host warning', () => {
     const holder = await run(['-f', spec, '--force-conflicts'], kube)
     assert.equal(holder.exitCode, 0, holder.stderr)
     assert.doesNotMatch(holder.stderr, /drops/)
+  })
+})
+
+describe('per-application flags do not change the shared gateway silently', () => {
+  const noCluster = new Proxy({} as KubeClient, {get: () => () => Promise.reject(new Error('no cluster in a client dry run'))})
+  type Patch = {applyTo: string; match: {routeConfiguration?: {vhost?: {domainName?: string}}}; patch: {value: {typed_config?: {value: Record<string, unknown>}; typed_per_filter_config?: Record<string, {value: Record<string, unknown>}>}}}
+
+  it('--rate-limit with --host limits only the application\'s virtual hosts', async () => {
+    const result = await run(['shop', '--host', 'shop.example.com', '--host', 'www.shop.example.com', '--service', 'httpbin', '--rate-limit', '100/s', '--dry-run=client', '-o', 'yaml'], noCluster)
+    assert.equal(result.exitCode, 0, result.stderr)
+    const filter = parseAllDocuments(result.stdout).map((d) => d.toJS() as KubeObject).find((o) => o.kind === 'EnvoyFilter') as KubeObject & {spec: {configPatches: Patch[]}}
+    const [listener, ...hosts] = filter.spec.configPatches
+    assert.equal(listener?.applyTo, 'HTTP_FILTER')
+    assert.equal(listener?.patch.value.typed_config?.value.token_bucket, undefined, 'the listener-wide filter limits nothing by itself')
+    assert.deepEqual(hosts.map((p) => `${p.applyTo} ${p.match.routeConfiguration?.vhost?.domainName}`), ['VIRTUAL_HOST shop.example.com', 'VIRTUAL_HOST www.shop.example.com'])
+    assert.deepEqual(hosts[0]?.patch.value.typed_per_filter_config?.['envoy.filters.http.local_ratelimit']?.value.token_bucket, {max_tokens: 100, tokens_per_fill: 100, fill_interval: '1s'})
+    assert.doesNotMatch(result.stderr, /shared gateway/)
+  })
+
+  it('--hpa, --pdb and a gateway-wide --rate-limit need --gateway-wide (exit 2 naming it), and are warned about with it', async () => {
+    for (const extra of [['--hpa', 'min=2,max=10,cpu=70'], ['--pdb', 'min-available=1']]) {
+      const refused = await run(['shop', '--host', 'shop.example.com', '--service', 'httpbin', ...extra, '--dry-run=client'], noCluster)
+      assert.equal(refused.exitCode, 2, refused.stderr)
+      assert.match(refused.stderr, new RegExp(`${extra[0]} changes the shared gateway workload.*--gateway-wide`))
+    }
+    const bare = await run(['ingress', '--rate-limit', '100/s', '--dry-run=client'], noCluster)
+    assert.equal(bare.exitCode, 2, bare.stderr)
+    assert.match(bare.stderr, /--rate-limit without --host limits every host of the shared gateway.*--gateway-wide/)
+    const chosen = await run(['shop', '--host', 'shop.example.com', '--service', 'httpbin', '--hpa', 'min=2,max=10,cpu=70', '--gateway-wide', '--dry-run=client', '-o', 'yaml'], noCluster)
+    assert.equal(chosen.exitCode, 0, chosen.stderr)
+    assert.match(chosen.stderr, /Warning: --hpa: changes the shared gateway workload istio-system\/istio-ingressgateway: every Gateway on it is affected, not only shop/)
+  })
+
+  it('--rate-limit 0/s is refused', async () => {
+    const zero = await run(['shop', '--host', 'shop.example.com', '--service', 'httpbin', '--rate-limit', '0/s', '--dry-run=client'], noCluster)
+    assert.equal(zero.exitCode, 2, zero.stderr)
+    assert.match(zero.stderr, /--rate-limit 0\/s/)
   })
 })

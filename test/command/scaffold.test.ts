@@ -170,7 +170,7 @@ test('--dry-run=server lets the server validate but stores nothing', async () =>
 
 test('--dry-run=client needs no cluster and uses the documented defaults', async () => {
   const noCluster = new Proxy({} as KubeClient, {get: () => () => Promise.reject(new Error('no cluster in a client dry run'))})
-  const result = await run([...httpbin, '--rate-limit', '100/s', '--hpa', 'min=2,max=10,cpu=70', '--pdb', 'min-available=1', '--dry-run=client', '-o', 'yaml'], noCluster)
+  const result = await run([...httpbin, '--rate-limit', '100/s', '--hpa', 'min=2,max=10,cpu=70', '--pdb', 'min-available=1', '--gateway-wide', '--dry-run=client', '-o', 'yaml'], noCluster)
   assert.equal(result.exitCode, 0, result.stderr)
   const objects = parseAllDocuments(result.stdout).map((d) => d.toJS() as KubeObject)
   assert.deepEqual(objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), [
@@ -227,8 +227,8 @@ test('spec file errors name the file and line, every one at once, and nothing is
 test('bad flag values exit 2 naming the flag', async () => {
   for (const [argv, pattern] of [
     [['--weights', 'v1=90,v2=10'], /--weights needs --subsets|need --service/],
-    [['--hpa', 'min=two'], /--hpa: min=two is not a whole number/],
-    [['--pdb', 'min=1'], /--pdb: unknown key "min"/],
+    [['--hpa', 'min=two', '--gateway-wide'], /--hpa: min=two is not a whole number/],
+    [['--pdb', 'min=1', '--gateway-wide'], /--pdb: unknown key "min"/],
     [['--rate-limit', 'fast'], /--rate-limit fast: expected COUNT\/UNIT/],
     [['--route', '/api'], /--route \/api: expected MATCH=SERVICE\[:PORT\]/],
     [['--https-redirect'], /an HTTPS redirect needs an HTTPS server/],
