@@ -1,11 +1,11 @@
 import {constants as fsConstants} from 'node:fs'
-import {chmod, mkdir, open, readFile, stat} from 'node:fs/promises'
+import {chmod, mkdir, open, stat} from 'node:fs/promises'
 import path from 'node:path'
 import type {GwContext} from '../context.ts'
 import {ExitCode, GwError, UsageError} from '../errors.ts'
 import type {KubeObject} from '../kube/client.ts'
 import {isConflict} from '../kube/api-errors.ts'
-import {checkOutDir} from '../out-dir.ts'
+import {checkOutDir, readInputFile} from '../local-files.ts'
 import {validateHosts} from './hosts.ts'
 import {credentialNamespace, type NamespaceSource} from './placement.ts'
 import {
@@ -175,8 +175,9 @@ export interface CreateCredentialResult {
 
 async function readPem(file: string, flag: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8')
+    return await readInputFile(file, flag)
   } catch (error) {
+    if (error instanceof UsageError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new UsageError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`}`)
   }

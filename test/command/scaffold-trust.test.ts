@@ -153,3 +153,40 @@ describe('per-application flags do not change the shared gateway silently', () =
     assert.match(zero.stderr, /--rate-limit 0\/s/)
   })
 })
+
+describe('scaffold input errors keep the exit-code contract (2, naming the file line or flag)', () => {
+  const dir = useTempDir('gw-scaffold-input-')
+
+  it('a YAML alias bomb names the file and line', async () => {
+    const bomb = ['name: bomb', 'a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`), 'gateway: {hosts: [*i]}'].join('\n')
+    const file = path.join(dir(), 'bomb.yaml')
+    await writeFile(file, bomb)
+    const result = await run(['-f', file])
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.match(result.stderr, new RegExp(`${file.replaceAll('/', '\\/')}:\\d+: `))
+    assert.match(result.stderr, /alias/)
+  })
+
+  it('a multi-document spec says so in our words', async () => {
+    const file = path.join(dir(), 'two-docs.yaml')
+    await writeFile(file, 'name: one\ngateway: {hosts: [a.example.com]}\n---\nname: two\n')
+    const result = await run(['-f', file])
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.match(result.stderr, /two-docs\.yaml:3: a spec file holds one YAML document/)
+    assert.doesNotMatch(result.stderr, /parseAllDocuments/)
+  })
+
+  it('an endless or huge input file is refused without reading it all', async () => {
+    const result = await run(['-f', '/dev/zero'])
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.match(result.stderr, /-f \/dev\/zero: larger than 1 MiB/)
+  })
+
+  it('--out-dir pointing at a file is exit 2 naming the flag', async () => {
+    const file = path.join(dir(), 'not-a-folder')
+    await writeFile(file, 'x')
+    const result = await run(['web', '--host', 'web.example.com', '--service', 'httpbin', '--dry-run=client', '--out-dir', file])
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.match(result.stderr, /--out-dir .*not-a-folder: exists and is not a folder/)
+  })
+})

@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {access, stat} from 'node:fs/promises'
+import {access, open, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {UsageError} from './errors.ts'
 
@@ -31,5 +31,29 @@ export async function checkOutDir(dir: string, flag = '--out-dir'): Promise<void
       throw new UsageError(`${flag} ${dir}: ${probe === path.resolve(dir) ? 'the folder is' : `${probe} is`} not writable`, {hint: 'choose a folder you can write to'})
     }
     return
+  }
+}
+
+/** Spec files, PEM files: a few KiB. Anything past this is a mistake (or /dev/urandom), not input. */
+export const maxInputFileBytes = 1024 * 1024
+
+/**
+ * Reads a text input file named by a flag, up to `limit` bytes: a bigger or endless file (a
+ * device, a pipe) is a usage error after at most `limit` bytes were read, not a hang.
+ */
+export async function readInputFile(file: string, flag: string, limit = maxInputFileBytes): Promise<string> {
+  const handle = await open(file, 'r')
+  try {
+    const buffer = Buffer.alloc(limit + 1)
+    let length = 0
+    while (length <= limit) {
+      const {bytesRead} = await handle.read(buffer, length, buffer.length - length, null)
+      if (bytesRead === 0) break
+      length += bytesRead
+    }
+    if (length > limit) throw new UsageError(`${flag} ${file}: larger than ${limit / 1024 / 1024} MiB, which no spec or PEM file is`, {hint: 'check the path'})
+    return buffer.subarray(0, length).toString('utf8')
+  } finally {
+    await handle.close()
   }
 }
