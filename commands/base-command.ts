@@ -1,6 +1,7 @@
 import {isSea} from 'node:sea'
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {isInteractive, systemClock, type GwContext, type Io, type OutputStream} from '../src/context.ts'
+import {createEnvoyAdmin} from '../src/envoy/admin.ts'
 import {ExitCode, isGwError} from '../src/errors.ts'
 import {createKubeClient} from '../src/kube/connect.ts'
 import {parseDuration} from '../src/duration.ts'
@@ -91,6 +92,7 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
     })
     this.builtContext = {
       kube,
+      envoy: createEnvoyAdmin(kube),
       clock: systemClock,
       io,
       namespace: async () => this.flags.namespace ?? (await kube.connection()).namespace,

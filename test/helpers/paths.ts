@@ -25,3 +25,15 @@ export function requireBuiltRelease(): void {
     throw new Error('the single-executable release is not built: run `node scripts/release.ts --platforms host --out dist/test-release` first (npm test does)')
   }
 }
+
+/**
+ * The `skip` option of a suite that needs an external binary: false when it is installed; a reason
+ * to skip on a developer's machine without it; and in CI (CI=true) a thrown error, so that a
+ * missing binary fails the run instead of passing it silently.
+ */
+export function skipUnlessInstalled(binary: string | undefined, what: string, env: NodeJS.ProcessEnv = process.env): string | false {
+  if (binary && existsSync(binary)) return false
+  const reason = `${what} not installed${binary ? ` at ${binary}` : ''}`
+  if (env.CI === 'true' || env.CI === '1') throw new Error(`${reason}: CI must run this suite (install it)`)
+  return reason
+}
