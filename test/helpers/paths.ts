@@ -22,7 +22,7 @@ export const testReleaseDir = path.join(repoRoot, 'dist', 'test-release')
 /** Fails (never skips) when that release is missing: the single executable must be tested. */
 export function requireBuiltRelease(): void {
   if (!existsSync(path.join(testReleaseDir, 'krew-manifest.yaml'))) {
-    throw new Error('the single-executable release is not built: run `node scripts/release.ts --platforms host --out dist/test-release` first (npm test does)')
+    throw new Error('the single-executable release is not built: run `node scripts/release.ts --platforms host --out dist/test-release --fast` first (npm test does)')
   }
 }
 
