@@ -117,10 +117,17 @@ export async function buildSea(options: SeaBuild): Promise<string> {
   const host = samePlatform(options.platform, hostPlatform)
   let executable = options.nodeBinary
   if (options.platform.os === 'linux' && host) {
-    executable = path.join(options.workDir, 'node-stripped')
-    copyFileSync(options.nodeBinary, executable)
-    chmodSync(executable, 0o755)
-    execFileSync('strip', [executable])
+    const stripped = path.join(options.workDir, 'node-stripped')
+    copyFileSync(options.nodeBinary, stripped)
+    chmodSync(stripped, 0o755)
+    try {
+      execFileSync('strip', [stripped])
+      executable = stripped
+    } catch (error) {
+      // No binutils on this machine: the executable is only larger (about 18 MB), not different.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      console.warn('strip not found: the executable keeps its symbols')
+    }
   }
   mkdirSync(path.dirname(options.output), {recursive: true})
   rmSync(options.output, {force: true})
