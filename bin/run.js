@@ -11,5 +11,15 @@ module.enableCompileCache?.()
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 // Stack traces are shown only with --verbose; then they should name the TypeScript sources, not bundle chunks.
 if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true)
-const {main} = await import('../dist/bundle/main.js')
-await main(process.argv.slice(2), import.meta.url)
+if (process.argv[2] === '__complete') {
+  // A TAB must be quick: answer from the command manifest (oclif's metadata of the registry) without starting oclif.
+  const {readFileSync} = await import('node:fs')
+  const json = (file) => JSON.parse(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'))
+  const [manifest, pjson] = [json('oclif.manifest.json'), json('package.json')]
+  const topics = Object.entries(pjson.oclif?.topics ?? {}).map(([name, topic]) => ({name, description: topic.description}))
+  const {completeCommandLine} = await import('../dist/bundle/complete.js')
+  process.stdout.write(await completeCommandLine({commands: Object.values(manifest.commands), topics, words: process.argv.slice(3), env: process.env}))
+} else {
+  const {main} = await import('../dist/bundle/main.js')
+  await main(process.argv.slice(2), import.meta.url)
+}

@@ -11,7 +11,8 @@ rmSync(outdir, {recursive: true, force: true})
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: {main: 'commands/main.ts', commands: 'commands/index.ts'},
+  // complete: the completer alone, which bin/run.js runs for a TAB without starting oclif.
+  entryPoints: {main: 'commands/main.ts', commands: 'commands/index.ts', complete: 'src/completion/run.ts'},
   outdir,
   bundle: true,
   splitting: true,

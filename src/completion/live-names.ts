@@ -1,5 +1,8 @@
 import type {KubeClient} from '../kube/client.ts'
-import type {LiveKind} from './complete.ts'
+import type {LiveKind, LiveNames} from './complete.ts'
+
+/** Every live lookup of one TAB gets this long; a slow cluster must not freeze the shell. */
+const liveDeadlineMs = 1500
 
 const listedKinds: Record<Exclude<LiveKind, 'contexts'>, {apiVersions: string[]; kind: string; namespaced: boolean}> = {
   namespaces: {apiVersions: ['v1'], kind: 'Namespace', namespaced: false},
@@ -20,4 +23,29 @@ export async function listLiveNames(kube: KubeClient, kind: Exclude<LiveKind, 'c
     return items.flatMap((item) => (item.metadata.name ? [item.metadata.name] : []))
   }
   return []
+}
+
+/**
+ * Live names through the tool's own client, for the kubeconfig, context and namespace on the line
+ * being completed, each lookup within the deadline. `env` carries KUBECONFIG and HOME.
+ */
+export function clusterLiveNames(env: Record<string, string | undefined>): LiveNames {
+  const lookup: LiveNames = async (kind, scope) => {
+    const selection = {kubeconfig: scope.kubeconfig, context: scope.context, namespace: scope.namespace, env}
+    if (kind === 'contexts') return (await import('../kube/kubeconfig.ts')).kubeconfigContextNames(selection)
+    const {createKubeClient} = await import('../kube/connect.ts')
+    const kube = createKubeClient({selection, requestTimeoutMs: liveDeadlineMs})
+    try {
+      return await listLiveNames(kube, kind, scope.namespace)
+    } finally {
+      kube.close()
+    }
+  }
+  return (kind, scope) => {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${liveDeadlineMs} ms`)), liveDeadlineMs)
+    })
+    return Promise.race([lookup(kind, scope), deadline]).finally(() => clearTimeout(timer))
+  }
 }
