@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFile, execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -43,6 +43,12 @@ describe('the single executable, unpacked from its release archive, through real
     const info = JSON.parse(stdout) as {server?: {kubernetes: string; networkingIstioVersions: string[]}}
     assert.match(info.server?.kubernetes ?? '', /^v1\.\d+/)
     assert.ok(info.server?.networkingIstioVersions.includes('v1'), stdout)
+  })
+
+  it('linked as kubectl_complete-gw (the krew caveat), it answers kubectl\'s completion calls', async () => {
+    symlinkSync(path.join(dir, 'bin', 'kubectl-gw'), path.join(dir, 'bin', 'kubectl_complete-gw'))
+    const {stdout} = await run(kubectlBin, ['__complete', 'gw', 'certs', 'ro'], {env})
+    assert.match(stdout, /^rotate\t.*\n:4\n$/)
   })
 
   it('every registered command answers --help under its kubectl gw name', async () => {
