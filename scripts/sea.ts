@@ -94,6 +94,9 @@ export async function bundleForSea(workDir: string): Promise<{main: string; asse
     legalComments: 'none',
     logLevel: 'warning',
     plugins: [swapModule(/[\\/]istio-models\.ts$/, istioModels.file)],
+    // CommonJS has no import.meta: code that asks (createRequire(import.meta.url), say) gets the executable's.
+    define: {'import.meta.url': '__gwMetaUrl', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname'},
+    banner: {js: "var __gwMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
   })
   return {main, assets: istioModels.assets}
 }
