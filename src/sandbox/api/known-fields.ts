@@ -1,4 +1,4 @@
-import {istioModelDeclarations} from './istio-models.ts'
+import {modelDeclarations} from './model-modules.ts'
 
 /**
  * The field tree of an Istio kind, read from the TypeScript declarations @kubernetes-models/istio
@@ -171,7 +171,7 @@ export function istioFieldTree(version: string, kind: string): FieldNode | undef
   if (trees.has(key)) return trees.get(key)
   let tree: FieldNode | undefined
   try {
-    const declarations = istioModelDeclarations(version, kind)
+    const declarations = modelDeclarations(`@kubernetes-models/istio/networking.istio.io/${version}/${kind}`)
     const parser = new DeclarationParser(declarations)
     parser.seekInterface(`I${kind}`)
     tree = parser.type()

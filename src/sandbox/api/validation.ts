@@ -1,5 +1,5 @@
 import type {StatusCause} from './status.ts'
-import {importIstioModel} from './istio-models.ts'
+import {importModelModule} from './model-modules.ts'
 import {isObject, type Json} from './patch.ts'
 
 interface SchemaError {
@@ -22,7 +22,7 @@ const validators = new Map<string, Promise<Validator | undefined>>()
 
 async function loadIstioValidator(version: string, kind: string): Promise<Validator | undefined> {
   if (!istioModels[version]?.includes(kind)) return undefined
-  const module = (await importIstioModel(version, kind)) as Record<string, new (data: unknown) => {validate(): void}>
+  const module = (await importModelModule(`@kubernetes-models/istio/networking.istio.io/${version}/${kind}`)) as Record<string, new (data: unknown) => {validate(): void}>
   const Model = module[kind]!
   return (object) => {
     try {
