@@ -39,7 +39,7 @@ export interface CompletableCommand {
 }
 
 /** Kinds of live names, chosen by the flag's or argument's name. */
-export type LiveKind = 'namespaces' | 'contexts' | 'gateways' | 'virtualservices' | 'secrets' | 'deployments'
+export type LiveKind = 'namespaces' | 'contexts' | 'gateways' | 'virtualservices' | 'routes' | 'secrets' | 'deployments'
 
 /** Where live names come from; namespace as given on the line being completed (undefined: the context's). */
 export type LiveNames = (kind: LiveKind, scope: {namespace?: string; kubeconfig?: string; context?: string}) => Promise<string[]>
@@ -64,6 +64,8 @@ export function liveKindFor(name: string): LiveKind | undefined {
   if (word === 'context') return 'contexts'
   if (word === 'gateway') return 'gateways'
   if (word === 'virtualservice' || word === 'vs') return 'virtualservices'
+  // A traffic route: a VirtualService by name, or a Gateway API route as httproute/NAME.
+  if (word === 'route') return 'routes'
   if (word.endsWith('secret') || word === 'credential') return 'secrets'
   if (word === 'workload' || word === 'deployment') return 'deployments'
   return undefined

@@ -4,7 +4,13 @@ import type {LiveKind, LiveNames} from './complete.ts'
 /** Every live lookup of one TAB gets this long; a slow cluster must not freeze the shell. */
 const liveDeadlineMs = 1500
 
-const listedKinds: Record<Exclude<LiveKind, 'contexts'>, {apiVersions: string[]; kind: string; namespaced: boolean}> = {
+interface ListedKind {
+  apiVersions: string[]
+  kind: string
+  namespaced: boolean
+}
+
+const listedKinds: Record<Exclude<LiveKind, 'contexts' | 'routes'>, ListedKind> = {
   namespaces: {apiVersions: ['v1'], kind: 'Namespace', namespaced: false},
   // networking.istio.io/v1 is served from Istio 1.22; older installs serve v1beta1.
   gateways: {apiVersions: ['networking.istio.io/v1', 'networking.istio.io/v1beta1'], kind: 'Gateway', namespaced: true},
@@ -13,9 +19,19 @@ const listedKinds: Record<Exclude<LiveKind, 'contexts'>, {apiVersions: string[];
   deployments: {apiVersions: ['apps/v1'], kind: 'Deployment', namespaced: true},
 }
 
+/** Gateway API routes, offered as httproute/NAME beside VirtualService names for a ROUTE. */
+const httpRoutes: ListedKind = {apiVersions: ['gateway.networking.k8s.io/v1'], kind: 'HTTPRoute', namespaced: true}
+
 /** Names of one kind in the cluster, in the given namespace or the context's; [] when the kind is not served. */
 export async function listLiveNames(kube: KubeClient, kind: Exclude<LiveKind, 'contexts'>, namespace: string | undefined): Promise<string[]> {
-  const listed = listedKinds[kind]
+  if (kind === 'routes') {
+    const [virtualServices, routes] = await Promise.all([listNames(kube, listedKinds.virtualservices, namespace), listNames(kube, httpRoutes, namespace)])
+    return [...virtualServices, ...routes.map((name) => `httproute/${name}`)]
+  }
+  return listNames(kube, listedKinds[kind], namespace)
+}
+
+async function listNames(kube: KubeClient, listed: ListedKind, namespace: string | undefined): Promise<string[]> {
   const scope = listed.namespaced ? (namespace ?? (await kube.connection()).namespace) : undefined
   for (const apiVersion of listed.apiVersions) {
     if (!(await kube.resourceFor(apiVersion, listed.kind))) continue

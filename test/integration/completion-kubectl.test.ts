@@ -40,7 +40,7 @@ spec:
   selector: {matchLabels: {app: ${probe}}}
   template: {metadata: {labels: {app: ${probe}}}, spec: {containers: [{name: app, image: busybox}]}}
 `
-const expectedName: Record<LiveKind, string> = {namespaces: probe, secrets: probe, gateways: probe, virtualservices: probe, deployments: probe, contexts: 'gw-sandbox'}
+const expectedName: Record<LiveKind, string> = {namespaces: probe, secrets: probe, gateways: probe, virtualservices: probe, routes: probe, deployments: probe, contexts: 'gw-sandbox'}
 
 interface Declared {
   flags: Record<string, {name: string; type: string; options?: string[]}>

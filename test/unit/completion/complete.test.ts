@@ -18,6 +18,7 @@ const registry: CompletableCommand[] = [
   {id: 'doctor', summary: 'Diagnose ingress.', flags: [...kubectlFlags, {name: 'gateway', takesValue: true}, {name: 'host', takesValue: true}], args: []},
   {id: 'certs:inspect', summary: 'Inspect secrets.', flags: kubectlFlags, args: [{name: 'secret'}]},
   {id: 'certs:create', summary: 'Create secrets.', flags: [...kubectlFlags, {name: 'ca-secret', takesValue: true}, {name: 'out-dir', takesValue: true}], args: [{name: 'secret'}]},
+  {id: 'rollout', summary: 'A command whose argument is a ROUTE.', flags: kubectlFlags, args: [{name: 'route'}]},
   {id: 'help', summary: 'Help.', flags: [], args: []},
   {id: '__complete', hidden: true, flags: [], args: []},
 ]
@@ -29,6 +30,7 @@ function fakeCluster() {
     contexts: ['prod', 'gw-sandbox'],
     gateways: ['public-gw', 'internal-gw'],
     virtualservices: ['reviews', 'ratings'],
+    routes: ['reviews', 'httproute/shop'],
     secrets: ['shop-credential', 'shop-credential-ca'],
     deployments: ['httpbin'],
   }
@@ -50,6 +52,7 @@ describe('completion from the command registry', () => {
       {value: 'canary', description: 'Shift traffic stepwise.'},
       {value: 'doctor', description: 'Diagnose ingress.'},
       {value: 'certs', description: 'Certificates.'},
+      {value: 'rollout', description: 'A command whose argument is a ROUTE.'},
       {value: 'help', description: 'Help.'},
     ])
     assert.equal(result.directive, Directive.noFileComp)
@@ -71,6 +74,7 @@ describe('completion from the command registry', () => {
     assert.deepEqual(await values(['canary', 'status', '-n', 'shop', '--context=prod', 'r'], cluster.live), ['ratings', 'reviews'])
     assert.deepEqual(cluster.asked, [{kind: 'virtualservices', namespace: 'shop', context: 'prod'}])
     assert.deepEqual(await values(['-n', 'istio-system', 'certs', 'inspect', 'shop-credential-']), ['shop-credential-ca'])
+    assert.deepEqual(await values(['rollout', '']), ['httproute/shop', 'reviews'])
   })
 
   it('after the command\'s arguments are given, nothing more is offered', async () => {
@@ -106,6 +110,7 @@ describe('completion from the command registry', () => {
     assert.equal(liveKindFor('virtualService'), 'virtualservices')
     assert.equal(liveKindFor('ca-secret'), 'secrets')
     assert.equal(liveKindFor('gateway'), 'gateways')
+    assert.equal(liveKindFor('ROUTE'), 'routes')
     assert.equal(liveKindFor('host'), undefined)
   })
 
