@@ -5,7 +5,7 @@ import {execFileSync} from 'node:child_process'
 import {copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {build, type Plugin} from 'esbuild'
+import {build, type BuildOptions, type Plugin} from 'esbuild'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 // CRD model packages the sandbox loads by computed path (src/sandbox/api/model-modules.ts), one module per kind.
@@ -72,6 +72,22 @@ export function modelDeclarations(specifier: string): string {
   return {file, assets}
 }
 
+/** How every script of the executable is bundled. */
+const scriptOptions: BuildOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  // CommonJS: a built-in is required where it is first used; an ES module would import them all at start.
+  format: 'cjs',
+  platform: 'node',
+  target: 'node26',
+  mainFields: ['module', 'main'],
+  // Whitespace and syntax only: identifiers stay, error and class names read as in the npm build.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+}
+
 // Packages too big to sit in the executable's main script, which every start reads (client-node's
 // generated API is ~9 MB bundled: +25% start-up measured): each is bundled on its own, carried as an
 // asset, and compiled on first import. Listed when installed.
@@ -84,20 +100,7 @@ async function bundleLazyPackages(workDir: string, names: string[]): Promise<Rec
   const assets: Record<string, string> = {}
   for (const name of names) {
     const outfile = path.join(workDir, 'lazy-packages', `${name.replace('/', '+')}.cjs`)
-    await build({
-      absWorkingDir: root,
-      stdin: {contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root, loader: 'js'},
-      outfile,
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node26',
-      mainFields: ['module', 'main'],
-      minifyWhitespace: true,
-      minifySyntax: true,
-      legalComments: 'none',
-      logLevel: 'warning',
-    })
+    await build({...scriptOptions, stdin: {contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root, loader: 'js'}, outfile})
     assets[lazyAssetKey(name)] = outfile
   }
   return assets
@@ -138,22 +141,11 @@ export async function bundleForSea(workDir: string): Promise<{main: string; asse
   const lazyAssets = await bundleLazyPackages(workDir, lazy)
   const main = path.join(workDir, 'kubectl-gw.cjs')
   await build({
-    absWorkingDir: root,
+    ...scriptOptions,
     entryPoints: [path.join(root, 'commands', 'main-sea.ts')],
+    outfile: main,
     // The generated model table sits in the work folder, which may be outside the checkout (--out).
     nodePaths: [path.join(root, 'node_modules')],
-    outfile: main,
-    bundle: true,
-    // CommonJS: a built-in is required where it is first used; an ES module would import them all at start.
-    format: 'cjs',
-    platform: 'node',
-    target: 'node26',
-    mainFields: ['module', 'main'],
-    // Whitespace and syntax only: identifiers stay, error and class names read as in the npm build.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'warning',
     plugins: [swapModule(/[\\/]model-modules\.ts$/, models.file), lazyPackageStubs(lazy)],
     // CommonJS has no import.meta: code that asks (createRequire(import.meta.url), say) gets the executable's.
     define: {'import.meta.url': '__gwMetaUrl', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname'},
