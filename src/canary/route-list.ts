@@ -96,7 +96,7 @@ export class RouteListRouter implements TrafficRouter {
         .filter(({destinations}) => {
           const split = splitOf(destinations)
           const has = (name: string | undefined) => name === undefined || destinations.some((d) => namesDestination(name, d, split))
-          if (wanted.stable !== undefined) return has(wanted.stable) && (has(wanted.canary) || destinations.length === 1)
+          if (wanted.stable !== undefined) return has(wanted.stable) && (wanted.canary === undefined ? destinations.length === 2 : has(wanted.canary) || destinations.length === 1)
           return destinations.length === 2
         })
       // A route carrying both named destinations beats one where the canary would be added.
