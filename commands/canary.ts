@@ -93,7 +93,7 @@ Exit codes: 0 promoted (or held at max with --no-promote), 1 rolled back or stop
       (signal) => runCanary(ctx, plan.spec, {router, provider, identity: processIdentity(), signal, onEvent: (e) => reporter.event(e)}, {type: 'start', restore: plan.restore}),
     ).finally(() => reporter.close())
     if (this.outputFormat === 'json') ctx.io.stdout.write(`${JSON.stringify({type: 'result', ...result})}\n`)
-    else ctx.io.stdout.write(`${(await summaryLines(result)).join('\n')}\n`)
+    else ctx.io.stdout.write(`${(await summaryLines(result, {colour: ctx.io.interactive && ctx.io.stdout.isTTY})).join('\n')}\n`)
     this.setExitCode(result.exitCode)
     return result
   }

@@ -34,7 +34,7 @@ the stage's window starts afresh. Refused while another live process holds the r
       (signal) => runCanary(ctx, record.spec, {router, provider, identity: processIdentity(), signal, onEvent: (e) => reporter.event(e)}, {type: 'resume'}),
     ).finally(() => reporter.close())
     if (this.outputFormat === 'json') ctx.io.stdout.write(`${JSON.stringify({type: 'result', ...result})}\n`)
-    else ctx.io.stdout.write(`${(await summaryLines(result)).join('\n')}\n`)
+    else ctx.io.stdout.write(`${(await summaryLines(result, {colour: ctx.io.interactive && ctx.io.stdout.isTTY})).join('\n')}\n`)
     this.setExitCode(result.exitCode)
     return result
   }

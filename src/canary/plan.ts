@@ -255,6 +255,9 @@ export async function planCanary(ctx: GwContext, options: CanaryOptions, routers
   const warnings: string[] = []
   const {target, router, object} = await resolveTarget(ctx, options.targetKind, options.targetName, routers)
   const located = router.locate(object, options.wanted)
+  if (located.weights.canary >= options.steps[0]!) {
+    throw new UsageError(`the canary "${located.canary}" already has ${located.weights.canary}% on route ${located.label}, at or above the first step (${options.steps[0]}%)`, {hint: 'a promoted route? point the stable at the new version and reset the weights, or give --steps above the current weight'})
+  }
   const sides = await sideSelectors(ctx, object, located, warnings)
   const {targetKind: _kind, targetName: _name, wanted: _wanted, ...rest} = options
   let provider = options.provider

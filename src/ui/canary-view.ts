@@ -165,30 +165,32 @@ export async function createCanaryReporter(io: Io, format: OutputFormat): Promis
   return {event: (event) => plainLine(event).forEach((line) => io.stderr.write(`${line}\n`)), close: async () => undefined}
 }
 
-/** Charts of one series per side over the judged looks, by step. */
-async function chart(title: string, stages: StageRecord[], pick: (s: StageRecord, side: 'canary' | 'stable') => number | undefined): Promise<string[]> {
+/**
+ * A chart per metric over the judged looks. With colour the two sides share one chart (canary yellow,
+ * stable blue); without it they would be indistinguishable, so each side gets its own.
+ */
+async function charts(title: string, stages: StageRecord[], pick: (s: StageRecord, side: 'canary' | 'stable') => number | undefined, colour: boolean): Promise<string[]> {
   const series = (side: 'canary' | 'stable') => stages.flatMap((s, i) => {
     const v = pick(s, side)
     return v === undefined || !Number.isFinite(v) ? [] : [[i + 1, v] as [number, number]]
   })
-  const canary = series('canary')
-  const stable = series('stable')
-  const lines = [canary, stable].filter((l) => l.length > 0)
-  if (lines.length === 0) return [`${title}: no data`]
+  const sides = (['canary', 'stable'] as const).map((side) => ({side, points: series(side)})).filter((s) => s.points.length > 0)
+  if (sides.length === 0) return [`${title}: no data`]
   const {plot} = await import('simple-ascii-chart')
-  const names = [...(canary.length > 0 ? ['canary'] : []), ...(stable.length > 0 ? ['stable'] : [])]
-  const text = plot(lines.length === 1 ? lines[0]! : lines, {
-    title,
-    width: Math.max(20, Math.min(60, stages.length * 8)),
-    height: 6,
-    legend: {position: 'bottom', series: names},
-    formatter: (v) => round(v, 2),
-  })
-  return text.split('\n').map((l) => l.trimEnd())
+  const width = Math.max(20, Math.min(60, stages.length * 8))
+  // One scale for both sides, so that separate charts still compare at a glance.
+  const ys = sides.flatMap((s) => s.points.map((p) => p[1]))
+  const yRange: [number, number] = [Math.min(...ys), Math.max(...ys) === Math.min(...ys) ? Math.min(...ys) + 1 : Math.max(...ys)]
+  const draw = (heading: string, lines: [number, number][][], names: string[], colours?: ('ansiYellow' | 'ansiBlue')[]) =>
+    plot(lines.length === 1 ? lines[0]! : lines, {title: heading, width, height: 5, yRange, legend: {position: 'bottom', series: names}, formatter: (v) => round(v, 2), ...(colours ? {color: colours} : {})})
+      .split('\n')
+      .map((l) => l.trimEnd())
+  if (colour) return draw(title, sides.map((s) => s.points), sides.map((s) => s.side), sides.map((s) => (s.side === 'canary' ? 'ansiYellow' : 'ansiBlue')))
+  return sides.flatMap((s) => draw(`${title}: ${s.side}`, [s.points], [s.side]))
 }
 
 /** The human summary: outcome, a table per look with both sides, and the two charts. */
-export async function summaryLines(result: CanaryResult): Promise<string[]> {
+export async function summaryLines(result: CanaryResult, options: {colour?: boolean} = {}): Promise<string[]> {
   const looks = result.stages
   const table = formatTable(
     ['look', 'stage', 'weights', 'verdict', 'canary req', 'canary ok%', 'canary p99', 'stable req', 'stable ok%', 'stable p99', 'p-value'],
@@ -204,7 +206,7 @@ export async function summaryLines(result: CanaryResult): Promise<string[]> {
     `weights now: stable ${result.weights.stable} / canary ${result.weights.canary}; failed checks ${result.failedChecks}; API writes ${result.writes}`,
     ...(looks.length > 0 ? ['', ...table] : []),
     ...(judged.length > 0
-      ? ['', ...(await chart('success rate % per look', judged, (s, side) => s[side]?.successRate)), '', ...(await chart('p99 ms per look', judged, (s, side) => s[side]?.p99Ms))]
+      ? ['', ...(await charts('success rate % per look', judged, (s, side) => s[side]?.successRate, options.colour ?? false)), '', ...(await charts('p99 ms per look', judged, (s, side) => s[side]?.p99Ms, options.colour ?? false))]
       : []),
   ]
 }
