@@ -87,7 +87,7 @@ Exit codes: 0 promoted (or held at max with --no-promote), 1 rolled back or stop
     await provider.check?.()
     const {runCanary} = await import('../src/canary/run.ts')
     const {createCanaryReporter, summaryLines} = await import('../src/ui/canary-view.ts')
-    const reporter = await createCanaryReporter(ctx.io, this.outputFormat)
+    const reporter = await createCanaryReporter(ctx.io, ctx.clock, this.outputFormat)
     const result = await withPauseOnInterrupt(
       () => ctx.io.stderr.write('\npausing the canary (Ctrl-C again to quit at once)...\n'),
       (signal) => runCanary(ctx, plan.spec, {router, provider, identity: processIdentity(), signal, onEvent: (e) => reporter.event(e)}, {type: 'start', restore: plan.restore}),

@@ -28,7 +28,7 @@ the stage's window starts afresh. Refused while another live process holds the r
     if (!router || !makeProvider) throw new UsageError(`the recorded run uses ${record.spec.target.router} / ${record.spec.provider}, which this kubectl-gw does not have`)
     const provider = await makeProvider(ctx, record.spec, object)
     await provider.check?.()
-    const reporter = await createCanaryReporter(ctx.io, this.outputFormat)
+    const reporter = await createCanaryReporter(ctx.io, ctx.clock, this.outputFormat)
     const result = await withPauseOnInterrupt(
       () => ctx.io.stderr.write('\npausing the canary (Ctrl-C again to quit at once)...\n'),
       (signal) => runCanary(ctx, record.spec, {router, provider, identity: processIdentity(), signal, onEvent: (e) => reporter.event(e)}, {type: 'resume'}),

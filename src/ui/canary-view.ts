@@ -1,7 +1,7 @@
 import type {CanaryEvent, CanaryResult, CanaryStatus} from '../canary/run.ts'
 import type {CanaryPlanView} from '../canary/plan.ts'
 import type {GateResult, StageRecord} from '../canary/model.ts'
-import type {Io} from '../context.ts'
+import type {Clock, Io} from '../context.ts'
 import {formatDuration} from '../duration.ts'
 import type {OutputFormat, TableView} from './render.ts'
 import {formatTable} from './render.ts'
@@ -75,7 +75,7 @@ function deferred(): Deferred {
 }
 
 /** The live task list: one task per stage, resolved as the run moves on. */
-async function listrReporter(io: Io): Promise<CanaryReporter> {
+async function listrReporter(io: Io, clock: Clock): Promise<CanaryReporter> {
   const {Listr, ListrLogger, ProcessOutput} = await import('listr2')
   const stderr = io.stderr.raw as NodeJS.WriteStream
   let stages: {title: string; done: Deferred; task?: {title: string; output: string}}[] = []
@@ -131,7 +131,7 @@ async function listrReporter(io: Io): Promise<CanaryReporter> {
           const until = Date.parse(event.until)
           const tick = () => {
             const task = stages[current]?.task
-            if (task) task.output = `${lastGates ? `${lastGates}\n` : ''}next look in ${formatDuration(Math.max(0, until - Date.now()))}`
+            if (task) task.output = `${lastGates ? `${lastGates}\n` : ''}next look in ${formatDuration(Math.max(0, until - clock.now().getTime()))}`
           }
           tick()
           countdown = setInterval(tick, 1000)
@@ -157,11 +157,11 @@ async function listrReporter(io: Io): Promise<CanaryReporter> {
   }
 }
 
-export async function createCanaryReporter(io: Io, format: OutputFormat): Promise<CanaryReporter> {
+export async function createCanaryReporter(io: Io, clock: Clock, format: OutputFormat): Promise<CanaryReporter> {
   if (format === 'json') {
     return {event: (event) => io.stdout.write(`${JSON.stringify(event)}\n`), close: async () => undefined}
   }
-  if (io.interactive && io.stderr.raw) return listrReporter(io)
+  if (io.interactive && io.stderr.raw) return listrReporter(io, clock)
   return {event: (event) => plainLine(event).forEach((line) => io.stderr.write(`${line}\n`)), close: async () => undefined}
 }
 
