@@ -5,12 +5,13 @@ import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {scrapeConfig} from '../../src/sandbox/mesh/scrape-server.ts'
+import {skipUnlessInstalled} from './paths.ts'
 
 /** Debian's prometheus (CI installs it). */
 export const prometheusBin = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
 
-/** Skip locally when Prometheus is missing; under CI=true the suite runs and fails in its `before`. */
-export const prometheusSkip = !prometheusBin && process.env.CI !== 'true' ? 'prometheus binary not installed (apt-get install prometheus)' : false
+/** Skip locally when Prometheus is missing; under CI=true a missing binary fails the suite instead. */
+export const prometheusSkip = skipUnlessInstalled(prometheusBin, 'prometheus (apt-get install prometheus)')
 
 export function requirePrometheus(): string {
   if (!prometheusBin) throw new Error('the prometheus binary is missing: apt-get install prometheus (.ci/run installs it)')
