@@ -123,7 +123,8 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
   })
 
   it('a second run is refused while the first holds the lock, naming the holder; abort restores the weights', async () => {
-    const first = startGw(['canary', 'app-service', '--steps', '20,40,100', '--interval', '1500ms', '-o', 'json'], env)
+    // A long interval: the first run is still waiting when the others come, however slow the machine.
+    const first = startGw(['canary', 'app-service', '--steps', '20,40,100', '--interval', '60s', '-o', 'json'], env)
     await first.waitFor((e) => e.type === 'weights' && e.stage === 0)
     const second = await runGw(['canary', 'app-service', '--steps', '50,100', '--interval', '1s'], env)
     assert.equal(second.code, 1)
@@ -134,6 +135,8 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
     assert.equal(abort.code, 0, abort.stderr)
     assert.equal((JSON.parse(abort.stdout) as Json).phase, 'RolledBack')
     assert.deepEqual(await primaryWeights(), [100, 0])
+    // Ctrl-C makes the first run write its pause: it finds the run aborted by another client and writes nothing.
+    first.child.kill('SIGINT')
     const {code} = await first.exited
     assert.equal(code, 1, 'the running CLI stops at its next write: the run was aborted')
     assert.match(String(first.events.at(-1)!.message), /changed by another client: RolledBack/)
