@@ -64,6 +64,20 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
     assert.equal(parsed.record.lock, undefined, 'a finished run holds no lock')
   })
 
+  it('without -o json: plain progress lines on stderr (no escape codes), the summary with charts on stdout, status as a table', async () => {
+    const run = await runGw(['canary', 'app-service', '--steps', '100', '--interval', '600ms'], env)
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stderr, /stage 1\/1 \(weight 100%\): weights stable 0 \/ canary 100/)
+    assert.match(run.stderr, /pass: requests \d+ \(>= 20\) ok/)
+    assert.doesNotMatch(run.stderr + run.stdout, /\x1b\[/)
+    assert.match(run.stdout, /^Succeeded: promoted: canary at 100%$/m)
+    assert.match(run.stdout, /success rate % per look: canary/)
+    assert.match(run.stdout, /p99 ms per look: stable/)
+    const status = await runGw(['canary', 'status', 'app-service'], env)
+    assert.match(status.stdout, /^VirtualService default\/app-service: Succeeded - promoted: canary at 100%$/m)
+    assert.match(status.stdout, /live stable 0 \/ canary 100; restore stable 100 \/ canary 0/)
+  })
+
   it('sandbox fault on the canary rolls back to 100/0 (exit 1), judged against the stable', async () => {
     const fault = await runGw(['sandbox', 'fault', 'app-service-canary', '--error-rate', '0.2'], env)
     assert.equal(fault.code, 0, fault.stderr)
