@@ -21,6 +21,17 @@ function p99Of(side: SideWindow): number | NoData {
   return Number.isNaN(value) ? {noData: true, reason: 'no observations'} : value
 }
 
+/** Envoy's default histogram bucket bounds (ms), which Istio's duration metric uses unless overridden. */
+export const envoyDefaultBuckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000]
+
+/** The bucket a value falls in: [lower, upper] of the first bound at or above it. */
+function bucketOf(value: number, side: SideWindow): {index: number; lower: number; upper: number} {
+  const bounds = side.latency ? side.latency.buckets.map((b) => b.le).filter(Number.isFinite).sort((a, b) => a - b) : envoyDefaultBuckets
+  const index = bounds.findIndex((le) => value <= le)
+  const at = index < 0 ? bounds.length : index
+  return {index: at, lower: at === 0 ? 0 : bounds[at - 1]!, upper: bounds[at] ?? Number.POSITIVE_INFINITY}
+}
+
 const percent = (x: number) => `${(Math.round(x * 10000) / 100).toString()}%`
 const ms = (x: number) => `${Math.round(x * 10) / 10}ms`
 
@@ -125,7 +136,12 @@ export function evaluateGates(spec: CanarySpec, measurement: Measurement | {erro
         gates.push({gate: 'p99-vs-stable', verdict: 'no-data', bound, detail: 'no p99 for one side'})
       } else {
         const ratio = canaryP99 / stableP99
-        gates.push({gate: 'p99-vs-stable', verdict: ratio <= spec.maxLatencyRatio ? 'pass' : 'fail', value: ratio, bound, canary: canaryP99, stable: stableP99, detail: `p99 canary ${ms(canaryP99)} vs stable ${ms(stableP99)} (x${ratio.toFixed(2)})`})
+        // Inside one bucket a histogram cannot order two quantiles (its error is the bucket's width): not shown worse.
+        const canaryBucket = bucketOf(canaryP99, canary)
+        const sameBucket = canaryBucket.index <= bucketOf(stableP99, stable).index
+        const worse = ratio > spec.maxLatencyRatio && !sameBucket
+        const note = ratio > spec.maxLatencyRatio && sameBucket ? `, both in the ${canaryBucket.lower}-${canaryBucket.upper}ms bucket: not distinguishable` : ''
+        gates.push({gate: 'p99-vs-stable', verdict: worse ? 'fail' : 'pass', value: ratio, bound, canary: canaryP99, stable: stableP99, detail: `p99 canary ${ms(canaryP99)} vs stable ${ms(stableP99)} (x${ratio.toFixed(2)})${note}`})
       }
     }
   }

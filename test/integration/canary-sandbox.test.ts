@@ -78,6 +78,22 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
     assert.match(status.stdout, /live stable 0 \/ canary 100; restore stable 100 \/ canary 0/)
   })
 
+  it('--header: a route just before the managed one sends matching requests to the canary, is judged, then removed', async () => {
+    const run = startGw(['canary', 'app-service', '--header', 'x-canary=true', '--steps', '100', '--interval', '800ms', '-o', 'json'], env)
+    await run.waitFor((e) => e.type === 'waiting' && e.stage === 0)
+    const during = await liveRoutes()
+    assert.deepEqual(during.map((r) => r.name), ['health', 'kubectl-gw-canary-header', 'primary'])
+    assert.deepEqual(during[1]!.match, [{headers: {'x-canary': {exact: 'true'}}}])
+    assert.deepEqual(during[1]!.route, [{destination: {host: 'app-service', subset: 'canary'}}])
+    const {code} = await run.exited
+    assert.equal(code, 0, run.stderr())
+    const headerLook = run.events.find((e) => e.type === 'look' && e.stage === 0)!
+    assert.equal(headerLook.verdict, 'pass')
+    assert.ok((headerLook.evaluation as Json).canary.requests > 0, 'the header route carried canary traffic')
+    assert.deepEqual((await liveRoutes()).map((r) => r.name), ['health', 'primary'])
+    assert.deepEqual(await primaryWeights(), [0, 100])
+  })
+
   it('sandbox fault on the canary rolls back to 100/0 (exit 1), judged against the stable', async () => {
     const fault = await runGw(['sandbox', 'fault', 'app-service-canary', '--error-rate', '0.2'], env)
     assert.equal(fault.code, 0, fault.stderr)

@@ -73,6 +73,17 @@ describe('the one gate evaluator', () => {
     assert.equal(same.verdict, 'pass')
   })
 
+  it('p99s in the same histogram bucket are not distinguishable: a ratio above the bound there passes, one bucket up fails', () => {
+    // Both tails in the 25-50 ms bucket: 2 % at 45 ms vs 2 % at 30 ms interpolate to a ratio > 1.2, within the bucket's error.
+    const within = evaluateGates(canarySpec(), measurement(side(5000, 0, {fastMs: 8, slowMs: 45, share: 0.02}), side(5000, 0, {fastMs: 8, slowMs: 30, share: 0.012})))
+    const g = gate(within, 'p99-vs-stable')
+    assert.ok(g.value! > 1.2, `ratio ${g.value}`)
+    assert.equal(g.verdict, 'pass')
+    assert.match(g.detail, /both in the 25-50ms bucket/)
+    const above = evaluateGates(canarySpec(), measurement(side(5000, 0, {fastMs: 8, slowMs: 80, share: 0.02}), side(5000, 0, {fastMs: 8, slowMs: 30, share: 0.012})))
+    assert.equal(gate(above, 'p99-vs-stable').verdict, 'fail')
+  })
+
   it('fixed --max-latency and --query bounds, with no-data values holding', () => {
     const spec = canarySpec({compareStable: 'off', maxLatencyMs: 100, queries: [{name: 'p95', promql: 'x', op: '<=', bound: 300}, {name: 'apdex', promql: 'y', op: '>=', bound: 0.9}]})
     const e = evaluateGates(spec, measurement(side(100, 0, {fastMs: 8, slowMs: 400, share: 0.05}), side(0, 0), [{name: 'p95', value: 250}, {name: 'apdex', value: noData('no series')}]))
