@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {after, before, beforeEach, describe, it} from 'node:test'
+import path from 'node:path'
 import {canaryWorldFile, startCanaryWorld} from '../helpers/canary-world.ts'
+import {repoRoot} from '../helpers/paths.ts'
 import {runGw, startGw} from '../helpers/gw-process.ts'
 import type {MeshTestSandbox} from '../helpers/sandbox-harness.ts'
 
@@ -92,6 +94,23 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
     assert.ok((headerLook.evaluation as Json).canary.requests > 0, 'the header route carried canary traffic')
     assert.deepEqual((await liveRoutes()).map((r) => r.name), ['health', 'primary'])
     assert.deepEqual(await primaryWeights(), [0, 100])
+  })
+
+  it('a host-level split: the canary host is added to a one-destination route and judged by destination_service_name', async () => {
+    const hosts = await world.kubectl(['apply', '-f', path.join(repoRoot, 'test', 'fixtures', 'canary', 'app-hosts.yaml')])
+    assert.equal(hosts.code, 0, hosts.stderr)
+    const dry = await runGw(['canary', 'app-hosts', '--stable', 'app-stable', '--canary', 'app-canary.default.svc.cluster.local', '--steps', '50,100', '--interval', '800ms', '--dry-run'], env)
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stdout, /host split, stable "app-stable", canary "app-canary\.default\.svc\.cluster\.local"/)
+    assert.match(dry.stdout, /destination_service_name="app-canary",destination_service_namespace="default"\}/)
+    const run = await runGw(['canary', 'app-hosts', '--stable', 'app-stable', '--canary', 'app-canary.default.svc.cluster.local', '--steps', '50,100', '--interval', '800ms', '-o', 'json'], env)
+    assert.equal(run.code, 0, run.stderr)
+    assert.ok((run.events.find((e) => e.type === 'look')!.evaluation as Json).canary.requests > 0)
+    const route = (await kubectlJson(['get', 'virtualservice', 'app-hosts', '-n', 'default'])).spec.http[0]
+    assert.deepEqual(route.route, [
+      {destination: {host: 'app-stable.default.svc.cluster.local'}, weight: 0},
+      {destination: {host: 'app-canary.default.svc.cluster.local'}, weight: 100},
+    ])
   })
 
   it('sandbox fault on the canary rolls back to 100/0 (exit 1), judged against the stable', async () => {
