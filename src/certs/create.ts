@@ -305,10 +305,23 @@ async function writeCredentialSecrets(ctx: GwContext, objects: Secret[], options
       return written
     } catch (error) {
       // Without --overwrite a 409 means someone else's secret appeared: never replace it.
-      if (!isConflict(error) || !options.overwrite || attempt === credentialWriteAttempts) throw error
+      if (!isConflict(error) || !options.overwrite || attempt === credentialWriteAttempts) {
+        await removeCreated(ctx, written, options.dryRun)
+        throw error
+      }
       ctx.io.debug(`409 after writing ${written.map((w) => w.name).join(', ') || 'nothing'}: re-reading and re-writing the whole credential`)
       existing = await existingSecrets(ctx, options.namespace, objects.map((o) => o.metadata.name as string))
     }
+  }
+}
+
+/** A credential is written whole or not at all: secrets this run created are deleted again when it cannot finish. */
+async function removeCreated(ctx: GwContext, written: WrittenSecret[], dryRun: boolean): Promise<void> {
+  if (dryRun) return
+  for (const secret of written.filter((w) => w.action === 'created')) {
+    await ctx.kube.delete({apiVersion: 'v1', kind: 'Secret', namespace: secret.namespace, name: secret.name}).catch((error: unknown) => {
+      ctx.io.stderr.write(`Warning: could not remove secret ${secret.namespace}/${secret.name} after the failed write: ${(error as Error).message}\n`)
+    })
   }
 }
 

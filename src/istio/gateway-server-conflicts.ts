@@ -5,10 +5,10 @@
  *  - it has TLS settings (HTTPS, TLS, or an HTTP redirect) and names a host, exactly as written,
  *    that an earlier server with TLS settings on the same port already names (duplicate host names:
  *    Envoy would get two identical SNI filter chain matches); or
- *  - its port is taken by an earlier plain-text server and the protocols differ or are not HTTP; or
+ *  - its port is taken by an earlier plain-text server and the two are not both HTTP-family; or
  *  - its port is taken by TLS servers and it has no TLS settings.
  * Plain HTTP servers on one port are merged whatever their hosts: a wildcard `*` HTTP Gateway
- * drops nothing.
+ * drops nothing. (Gateway `bind` addresses, which split listeners, are not modelled.)
  */
 
 export interface MergedServer {
@@ -52,7 +52,9 @@ export function droppedGatewayServer(merged: MergedServer[], candidate: MergedSe
   const first = samePort[0]
   if (!first) return undefined
   if (!isTlsServer(first)) {
-    if (first.protocol.toUpperCase() !== candidate.protocol.toUpperCase() || !isHttp(candidate.protocol)) return {winner: first, reason: 'protocol conflict on the port', hosts: []}
+    // canMergeProtocols: both HTTP-family (HTTP with HTTP2 merges too); anything else on a plain-text port clashes.
+    const sameProtocol = first.protocol.toUpperCase() === candidate.protocol.toUpperCase()
+    if (!((isHttp(candidate.protocol) || sameProtocol) && isHttp(first.protocol))) return {winner: first, reason: 'protocol conflict on the port', hosts: []}
     return undefined
   }
   if (candidate.tls === undefined) return {winner: first, reason: 'plain-text server on a TLS port', hosts: []}

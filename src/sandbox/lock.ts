@@ -24,11 +24,16 @@ export class SandboxLocked extends Error {
   }
 }
 
-/** Linux: an abstract socket named after the folder (no file to go stale); elsewhere a socket file in it. */
+/**
+ * Named after the folder: on Linux an abstract socket and on Windows a named pipe (no file to go
+ * stale); elsewhere a socket file in the folder.
+ */
 export function lockAddress(stateDir: string): string {
   ensurePrivateDir(stateDir)
   const real = realpathSync(stateDir)
-  if (process.platform === 'linux') return `\0kubectl-gw-sandbox-${createHash('sha256').update(real).digest('hex').slice(0, 40)}`
+  const name = `kubectl-gw-sandbox-${createHash('sha256').update(real).digest('hex').slice(0, 40)}`
+  if (process.platform === 'linux') return `\0${name}`
+  if (process.platform === 'win32') return `\\\\.\\pipe\\${name}`
   return path.join(real, 'sandbox.sock')
 }
 
@@ -69,8 +74,8 @@ export async function acquireLock(stateDir: string): Promise<HeldLock> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
     const holder = await probeLock(stateDir)
-    if (holder || address.startsWith('\0')) throw new SandboxLocked(stateDir, holder)
-    // A socket file left by a dead process (not on Linux, where the socket is abstract).
+    if (holder || !path.isAbsolute(address) || address.startsWith('\\\\')) throw new SandboxLocked(stateDir, holder)
+    // A socket file left by a dead process (only where the lock is a file).
     rmSync(address, {force: true})
     await listen(server, address).catch((again: NodeJS.ErrnoException) => {
       throw again.code === 'EADDRINUSE' ? new SandboxLocked(stateDir) : again

@@ -83,6 +83,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const writer = new StateWriter(stateFile, store, {istioVersion: options.istioVersion, world}, {onError: options.onError})
   const controllers = new ControllerLoop(server.api, options.onError)
   if (!saved) {
+    // A fresh (or --reset) world starts from an empty snapshot: no journal line is ever read against an older state.
+    await writer.checkpoint()
     const custom = server.registry.all.filter((t) => !t.builtin)
     for (const object of worldObjects(world, options.istioVersion, custom)) {
       const {group, version} = splitApiVersion(String(object.apiVersion))

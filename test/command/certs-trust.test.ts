@@ -43,6 +43,22 @@ describe('certs: no half-written credential, no misleading exit code', () => {
     assert.ok(client.verify(ca.publicKey), 'the client certificate too')
   })
 
+  it('without --overwrite, a secret someone creates between our check and our write leaves none of ours behind', async () => {
+    const kube = new FakeKube([gatewayPod()])
+    const realCreate = kube.create.bind(kube)
+    kube.create = async (object, options) => {
+      // Someone else creates the server secret just before we do.
+      if (object.metadata.name === 'race' && !kube.find('Secret', 'istio-system', 'race')) await realCreate({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'race', namespace: 'istio-system'}, data: {}})
+      return realCreate(object, options)
+    }
+    const ctx = fakeContext({kube})
+    const cmd = await runCommand(CertsCreate, ['race', '--host', 'race.example.com', '--mutual'], ctx)
+    assert.notEqual(cmd.exitCode, 0)
+    assert.match(ctx.io.err(), /already exists|refusing/)
+    assert.equal(secretIn(kube, 'race-ca'), undefined, 'the CA secret we had created is removed again')
+    assert.deepEqual(secretIn(kube, 'race')?.data, {}, 'theirs is untouched')
+  })
+
   it('--out-dir that cannot be written is refused before anything reaches the cluster (exit 2, names the flag)', async () => {
     const file = path.join(tempDir(), 'a-file')
     await writeFile(file, 'x')

@@ -8,6 +8,7 @@ const https = (gateway: string, hosts: string[]): MergedServer => ({gateway, por
 it('merges plain HTTP servers on one port whatever their hosts', () => {
   assert.equal(droppedGatewayServer([http('a/x', ['*'])], http('b/y', ['app.example.com'])), undefined)
   assert.equal(droppedGatewayServer([http('a/x', ['app.example.com'])], http('b/y', ['app.example.com'])), undefined)
+  assert.equal(droppedGatewayServer([http('a/x', ['*'])], http('b/y', ['grpc.example.com'], {protocol: 'HTTP2'})), undefined, 'HTTP-family protocols merge')
 })
 
 it('drops a TLS server naming a host an earlier TLS server on the port names, exactly as written', () => {
