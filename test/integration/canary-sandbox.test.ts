@@ -48,6 +48,17 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
     const types = run.events.map((e) => e.type)
     assert.equal(types[0], 'started')
     assert.equal(types.at(-1), 'result')
+    // The -o json contract (README): the keys of every event type.
+    const keys: Record<string, string[]> = {
+      started: ['at', 'provider', 'stages', 'target', 'type'],
+      weights: ['at', 'headerRoute', 'label', 'stage', 'type', 'weights'],
+      waiting: ['at', 'label', 'stage', 'type', 'until', 'windowFrom'],
+      look: ['at', 'evaluation', 'label', 'stage', 'type', 'verdict'],
+      phase: ['at', 'message', 'phase', 'type'],
+      result: ['exitCode', 'failedChecks', 'message', 'phase', 'stages', 'target', 'type', 'weights', 'writes'],
+    }
+    for (const event of run.events) assert.deepEqual(Object.keys(event).sort(), keys[String(event.type)], `keys of a ${event.type} event`)
+    assert.deepEqual(Object.keys(run.events[0]!.target as Json).sort(), ['apiVersion', 'kind', 'name', 'namespace', 'router'])
     const weights = run.events.filter((e) => e.type === 'weights').map((e) => (e.weights as Json).canary)
     assert.deepEqual(weights, [50, 100, 100], 'each step written once, then the promotion')
     const looks = run.events.filter((e) => e.type === 'look')
