@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import type {CanaryPlanView} from '../src/canary/plan.ts'
 import type {CanaryResult} from '../src/canary/run.ts'
 import {GwCommand} from './base-command.ts'
 import {numberFlag, processIdentity, routeArg, withPauseOnInterrupt} from './canary-shared.ts'
@@ -44,7 +45,7 @@ Exit codes: 0 promoted (or held at max with --no-promote), 1 rolled back or stop
     'dry-run': Flags.boolean({description: 'Print the plan and the rendered queries; write nothing.', default: false}),
   }
 
-  async run(): Promise<CanaryResult | unknown> {
+  async run(): Promise<CanaryResult | CanaryPlanView> {
     const {flags} = this
     const {parseCanaryFlags, planCanary, describePlan} = await import('../src/canary/plan.ts')
     const {trafficRouters} = await import('../plugins/traffic-routers/index.ts')
@@ -74,8 +75,7 @@ Exit codes: 0 promoted (or held at max with --no-promote), 1 rolled back or stop
     const ctx = this.gwContext()
     const plan = await planCanary(ctx, options, trafficRouters)
     const router = trafficRouters.find((r) => r.name === plan.spec.target.router)!
-    const object = (await ctx.kube.get(plan.spec.target))!
-    const provider = await metricProviders[plan.spec.provider]!(ctx, plan.spec, object)
+    const provider = await metricProviders[plan.spec.provider]!(ctx, plan.spec, plan.object)
     if (flags['dry-run']) {
       const {planView} = await import('../src/ui/canary-view.ts')
       const view = describePlan(plan, provider)

@@ -210,6 +210,8 @@ export interface CanaryPlan {
   /** The route's weights now: abort and rollback restore these. */
   restore: Weights
   located: LocatedRoute
+  /** The route object as read for the plan. */
+  object: KubeObject
   gatewayPods: EnvoyPodRef[]
   /** Prometheus in the cluster, when `auto` found one and no URL was given. */
   discoveredPrometheus?: {namespace: string; name: string; port: number}
@@ -275,7 +277,7 @@ export async function planCanary(ctx: GwContext, options: CanaryOptions, routers
   if (options.queries.length > 0 && provider !== 'prometheus') throw new UsageError('--query needs Prometheus, and none was given or found', {hint: 'give --prometheus-url'})
   const spec: CanarySpec = {...rest, provider, prometheusService: provider === 'prometheus' && !options.prometheusUrl ? discoveredPrometheus : undefined, target, route: located.name, stable: located.stable, canary: located.canary, split: located.split, sides}
   const gatewayPods = provider === 'envoy' ? await gatewayPodsFor(ctx, object) : []
-  return {spec, restore: located.weights, located, gatewayPods, discoveredPrometheus, warnings}
+  return {spec, restore: located.weights, located, object, gatewayPods, discoveredPrometheus, warnings}
 }
 
 /** What --dry-run prints: the stages, the gates and the rendered queries. */
