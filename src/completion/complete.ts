@@ -58,14 +58,14 @@ export interface Completion {
  * The live kind a flag or argument names, by its name alone ("--gateway", "VIRTUALSERVICE",
  * "SECRET", "--ca-secret", "-n"), so commands get live completion by naming things plainly.
  */
-export function liveKindFor(name: string): LiveKind | undefined {
+export function liveKindFor(name: string, place: 'argument' | 'flag'): LiveKind | undefined {
   const word = name.toLowerCase().replace(/[^a-z]/g, '')
   if (word === 'namespace') return 'namespaces'
   if (word === 'context') return 'contexts'
   if (word === 'gateway') return 'gateways'
   if (word === 'virtualservice' || word === 'vs') return 'virtualservices'
-  // A traffic route: a VirtualService by name, or a Gateway API route as httproute/NAME.
-  if (word === 'route') return 'routes'
+  // The ROUTE argument is a VirtualService or httproute/NAME; a --route flag names an HTTP route inside one.
+  if (word === 'route') return place === 'argument' ? 'routes' : undefined
   if (word.endsWith('secret') || word === 'credential') return 'secrets'
   if (word === 'workload' || word === 'deployment') return 'deployments'
   return undefined
@@ -140,9 +140,9 @@ async function liveCandidates(kind: LiveKind, line: ParsedLine, live: LiveNames)
   }
 }
 
-async function valueCandidates(item: {name: string; options?: readonly string[]}, line: ParsedLine, live: LiveNames): Promise<Candidate[] | undefined> {
+async function valueCandidates(item: {name: string; options?: readonly string[]}, place: 'argument' | 'flag', line: ParsedLine, live: LiveNames): Promise<Candidate[] | undefined> {
   if (item.options && item.options.length > 0) return item.options.map((value) => ({value}))
-  const kind = liveKindFor(item.name)
+  const kind = liveKindFor(item.name, place)
   return kind ? liveCandidates(kind, line, live) : undefined
 }
 
@@ -160,14 +160,14 @@ export async function complete(commands: CompletableCommand[], words: string[], 
 
   // A value for the flag before the cursor: its options, live names, or files (--kubeconfig, -f).
   if (line.pendingFlag) {
-    const values = await valueCandidates(line.pendingFlag, line, live)
+    const values = await valueCandidates(line.pendingFlag, 'flag', line, live)
     return values ? {candidates: values.filter(startsWith(toComplete)), directive: noFiles} : {candidates: [], directive: Directive.default}
   }
   if (toComplete.startsWith('-')) {
     const eq = toComplete.indexOf('=')
     if (eq > 0) {
       const flag = findFlag(flags, toComplete.slice(0, eq))
-      const values = flag?.takesValue ? await valueCandidates(flag, line, live) : undefined
+      const values = flag?.takesValue ? await valueCandidates(flag, 'flag', line, live) : undefined
       if (!values) return {candidates: [], directive: Directive.default}
       const head = toComplete.slice(0, eq + 1)
       return {candidates: values.map((v) => ({value: `${head}${v.value}`})).filter(startsWith(toComplete)), directive: noFiles}
@@ -194,7 +194,7 @@ export async function complete(commands: CompletableCommand[], words: string[], 
   }
   // The command's next positional argument.
   const arg = line.command?.args[line.positionals.length]
-  if (arg) candidates.push(...((await valueCandidates(arg, line, live)) ?? []))
+  if (arg) candidates.push(...((await valueCandidates(arg, 'argument', line, live)) ?? []))
   return {candidates: candidates.filter(startsWith(toComplete)), directive: noFiles}
 }
 

@@ -108,11 +108,11 @@ describe('kubectl __complete gw ... (real kubectl runs kubectl_complete-gw)', ()
     const cases = new Map<string, {words: string[]; kind: LiveKind}>()
     for (const command of visible) {
       for (const [index, arg] of command.args.entries()) {
-        const kind = liveKindFor(arg.name)
+        const kind = liveKindFor(arg.name, 'argument')
         if (kind && !cases.has(`${kind} argument`)) cases.set(`${kind} argument`, {kind, words: [...command.words, ...command.args.slice(0, index).map(() => 'x'), '']})
       }
       for (const flag of command.flags) {
-        const kind = flag.type === 'option' && !flag.options?.length ? liveKindFor(flag.name) : undefined
+        const kind = flag.type === 'option' && !flag.options?.length ? liveKindFor(flag.name, 'flag') : undefined
         if (kind && !cases.has(`--${flag.name}`)) cases.set(`--${flag.name}`, {kind, words: [...command.words, `--${flag.name}`, '']})
       }
     }

@@ -106,12 +106,13 @@ describe('completion from the command registry', () => {
   })
 
   it('names map to live kinds as users name things', () => {
-    assert.equal(liveKindFor('VIRTUALSERVICE'), 'virtualservices')
-    assert.equal(liveKindFor('virtualService'), 'virtualservices')
-    assert.equal(liveKindFor('ca-secret'), 'secrets')
-    assert.equal(liveKindFor('gateway'), 'gateways')
-    assert.equal(liveKindFor('ROUTE'), 'routes')
-    assert.equal(liveKindFor('host'), undefined)
+    assert.equal(liveKindFor('VIRTUALSERVICE', 'argument'), 'virtualservices')
+    assert.equal(liveKindFor('virtualService', 'argument'), 'virtualservices')
+    assert.equal(liveKindFor('ca-secret', 'flag'), 'secrets')
+    assert.equal(liveKindFor('gateway', 'flag'), 'gateways')
+    assert.equal(liveKindFor('ROUTE', 'argument'), 'routes')
+    assert.equal(liveKindFor('route', 'flag'), undefined, 'a --route flag names an HTTP route inside a VirtualService')
+    assert.equal(liveKindFor('host', 'flag'), undefined)
   })
 
   it('speaks the protocol: value<TAB>first line of the description, then :directive', () => {
