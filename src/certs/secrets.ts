@@ -1,12 +1,8 @@
 import {UsageError} from '../errors.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {Secret} from '../kube/objects.ts'
 import type {CredentialBundle} from './issue.ts'
 
-export interface Secret extends KubeObject {
-  type?: string
-  data?: Record<string, string>
-  stringData?: Record<string, string>
-}
+export type {Secret}
 
 export const managedByLabel = 'app.kubernetes.io/managed-by'
 export const managedByValue = 'kubectl-gw'

@@ -1,4 +1,5 @@
-import type {KubeClient, KubeObject} from '../kube/client.ts'
+import type {KubeClient} from '../kube/client.ts'
+import type {Pod} from '../kube/objects.ts'
 
 /** The pods an Istio Gateway's `spec.selector` picks, and where they live. */
 export interface GatewayWorkload {
@@ -21,9 +22,6 @@ export function labelSelectorString(selector: Record<string, string>): string {
     .join(',')
 }
 
-interface Pod extends KubeObject {
-  status?: {phase?: string; podIP?: string; conditions?: {type: string; status: string}[]}
-}
 
 export function podIsReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')

@@ -2,6 +2,7 @@ import type {GwContext} from '../context.ts'
 import {ExitCode, GwError} from '../errors.ts'
 import {KubeApiError} from '../kube/api-errors.ts'
 import type {KubeClient, KubeObject} from '../kube/client.ts'
+import type {Service} from '../kube/objects.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
 import {findIstiod} from '../version/version-info.ts'
@@ -10,9 +11,6 @@ import {destinationRuleSpecs, referencedSubsets} from './plan.ts'
 import {gatewayServers, routeDestinations} from './shorthand.ts'
 import type {ScaffoldSpec} from './spec.ts'
 
-interface Service extends KubeObject {
-  spec?: {selector?: Record<string, string>; ports?: {name?: string; port: number}[]}
-}
 
 function isForbidden(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 403

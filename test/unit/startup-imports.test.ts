@@ -37,7 +37,9 @@ describe('start-up cost: what every command pays', () => {
       /\/src\/certs\/(issue|create|inspect|rotate|secrets)\.ts$/,
       /\/src\/scaffold\/(?!.*options)/,
       /\/src\/kube\/(transport|kubeconfig)\.ts$/,
-      /node_modules\/(yaml|ajv|@peculiar|reflect-metadata|listr2|ora|@kubernetes-models)\//,
+      /node_modules\/(yaml|ajv|@peculiar|reflect-metadata|listr2|ora|@kubernetes-models|@kubernetes\/client-node|tar-stream)\//,
+      /\/src\/(doctor|envoy|snapshot|findings)\//,
+      /\/plugins\/doctor-checks\//,
     ]
     const offenders = loaded.filter((url) => heavy.some((pattern) => pattern.test(url)))
     assert.deepEqual(offenders, [])
