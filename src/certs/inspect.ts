@@ -2,12 +2,17 @@ import type {X509Certificate as NodeX509Certificate, KeyObject} from 'node:crypt
 import type {GwContext} from '../context.ts'
 import {ExitCode, GwError} from '../errors.ts'
 import {KubeApiError} from '../kube/api-errors.ts'
-import type {KubeObject} from '../kube/client.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
 import {credentialFinding, type CredentialFinding} from './findings.ts'
-import {hostCoveredBy} from './hosts.ts'
-import {cacertSecretName, caSecretAnnotation, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
+import {hostCoveredBy} from '../istio/hosts.ts'
+import {credentialNamespace as istioCredentialNamespace, credentialReferences, type CredentialReference} from '../istio/credentials.ts'
+import type {IstioGateway} from '../istio/types.ts'
+import {cacertSecretName} from '../istio/credentials.ts'
+import {caSecretAnnotation, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
+
+export type {CredentialReference}
+export {credentialReferences}
 
 export const expiringSoonDays = 30
 const dayMs = 86_400_000
@@ -68,29 +73,6 @@ export interface InspectReport {
   secrets: InspectedSecret[]
   /** What could not be checked and why (Istio not installed, Gateways not readable, ...). */
   notes: string[]
-}
-
-/** An Istio Gateway as far as credentials go. */
-interface IstioGateway extends KubeObject {
-  spec?: {
-    selector?: Record<string, string>
-    servers?: {
-      port?: {number?: number; name?: string}
-      hosts?: string[]
-      tls?: {mode?: string; credentialName?: string; credentialNames?: string[]; caCertCredentialName?: string}
-    }[]
-  }
-}
-
-/** A reference from a Gateway server to a credential, with the namespace Istio resolves it in. */
-export interface CredentialReference {
-  gateway: {namespace: string; name: string}
-  port?: number
-  mode?: string
-  hosts: string[]
-  credentialName: string
-  hasCaCertCredentialName: boolean
-  workloadNamespace?: string
 }
 
 /** Everything analysis needs, fetched beforehand: the analysis itself reads no cluster. */
@@ -371,27 +353,6 @@ export async function analyzeCredentials(snapshot: CredentialSnapshot, notes: st
   }
 }
 
-/** Gateway servers that name a credential, with the namespace Istio will read it from. */
-export function credentialReferences(gateways: IstioGateway[], workloadNamespaceOf: (selector: Record<string, string>) => string | undefined): CredentialReference[] {
-  return gateways.flatMap((gateway) => {
-    const workloadNamespace = workloadNamespaceOf(gateway.spec?.selector ?? {})
-    return (gateway.spec?.servers ?? []).flatMap((server) => {
-      const tls = server.tls
-      const names = [...(tls?.credentialName ? [tls.credentialName] : []), ...(tls?.credentialNames ?? [])]
-      return names.map((credentialName) => ({
-        gateway: {namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? ''},
-        port: server.port?.number,
-        mode: tls?.mode,
-        hosts: server.hosts ?? [],
-        // SDS accepts "kubernetes://name"; what is looked up is the name.
-        credentialName: credentialName.replace(/^kubernetes:\/\//, ''),
-        hasCaCertCredentialName: Boolean(tls?.caCertCredentialName),
-        workloadNamespace,
-      }))
-    })
-  })
-}
-
 export interface InspectRequest {
   /** One secret by name; all TLS-looking secrets when absent. */
   name?: string
@@ -422,7 +383,7 @@ const forbiddenPodsNote = 'cannot list pods in all namespaces (forbidden): gatew
 /** The gateway pods' namespace, or undefined (with a note) when none match or pods may not be listed. */
 async function workloadNamespace(ctx: GwContext, selector: Record<string, string>, notes: string[]): Promise<string | undefined> {
   try {
-    return (await findGatewayWorkload(ctx.kube, selector))?.namespace
+    return istioCredentialNamespace({api: 'istio', namespace: ''}, (await findGatewayWorkload(ctx.kube, selector))?.namespace)
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 403)) throw error
     if (!notes.includes(forbiddenPodsNote)) notes.push(forbiddenPodsNote)

@@ -21,7 +21,9 @@ export const redactedPlaceholder = 'REDACTED (private key hidden; pass --show-se
 
 export const caSecretName = (credential: string) => `${credential}-ca`
 /** The name Istio's SDS asks for (`kubernetes://NAME-cacert`) before falling back to NAME's own ca.crt. */
-export const cacertSecretName = (credential: string) => `${credential}-cacert`
+import {cacertSecretName} from '../istio/credentials.ts'
+
+export {cacertSecretName}
 export const clientSecretName = (credential: string, client: string) => `${credential}-client-${client}`
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/

@@ -1,6 +1,8 @@
 import type {KubeObject} from '../kube/client.ts'
 import {requiresWeightsSumTo100} from '../istio/api-versions.ts'
+import {conflictText, gatewayServerConflicts} from '../istio/conflicts.ts'
 import {labelSelectorString} from '../istio/gateway-workload.ts'
+import type {IstioGateway} from '../istio/types.ts'
 import {hostProblem as certificateHostProblem} from '../certs/hosts.ts'
 import {credentialNamespace, wantedCredentials} from './credentials.ts'
 import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
@@ -280,30 +282,25 @@ function checkSubsetPods(c: Check, path: SpecPath, host: string, subset: string)
   }
 }
 
-function sameLabels(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
-  return labelSelectorString(a ?? {}) === labelSelectorString(b) && Object.keys(a ?? {}).length === Object.keys(b).length
-}
-
-/** Istio merges Gateways on one workload; on a shared port and host the one created first wins, silently. */
+/** Istio merges Gateways on one workload; where it drops a server (src/istio/conflicts.ts), the new Gateway is the one dropped: it is the newest. */
 function checkSharedHosts(c: Check): void {
   const gateway = c.spec.gateway
   if (!gateway || gateway.existing || c.spec.api === 'gateway-api') return
-  const selector = gateway.selector ?? c.facts.ingress.selector
-  const ours = gatewayServers(gateway)
   const ourNamespace = gateway.namespace ?? c.namespace
-  for (const other of c.facts.gateways) {
-    if (other.metadata.name === gatewayName(c.spec) && other.metadata.namespace === ourNamespace) continue
-    const spec = other.spec as {selector?: Record<string, string>; servers?: {port?: {number?: number}; hosts?: string[]}[]} | undefined
-    if (!sameLabels(spec?.selector, selector)) continue
-    for (const server of ours) {
-      for (const theirs of spec?.servers ?? []) {
-        if (theirs.port?.number !== server.port) continue
-        const shared = server.hosts.filter((h) => (theirs.hosts ?? []).some((t) => hostsIntersect(t.replace(/^[^/]*\//, ''), h)))
-        if (shared.length) {
-          c.warn(['gateway', 'hosts'], `host ${shared.join(', ')} on port ${server.port} is also served by Gateway ${other.metadata.namespace}/${other.metadata.name} on the same workload: the Gateway created first wins and the other's server is dropped`, 'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)')
-        }
-      }
-    }
+  const ours: IstioGateway = {
+    apiVersion: c.facts.networkingApiVersion,
+    kind: 'Gateway',
+    // Created after every existing Gateway, so it sorts last, as it will in istiod.
+    metadata: {name: gatewayName(c.spec), namespace: ourNamespace, creationTimestamp: '9999-12-31T23:59:59Z'},
+    spec: {
+      selector: gateway.selector ?? c.facts.ingress.selector,
+      servers: gatewayServers(gateway).map((s) => ({port: {number: s.port, name: s.name, protocol: s.protocol}, hosts: s.hosts})),
+    },
+  }
+  const others = (c.facts.gateways as IstioGateway[]).filter((g) => !(g.metadata.name === ours.metadata.name && g.metadata.namespace === ourNamespace))
+  for (const conflict of gatewayServerConflicts([...others, ours])) {
+    if (conflict.gateway.name !== ours.metadata.name || conflict.gateway.namespace !== ourNamespace) continue
+    c.warn(['gateway', 'hosts'], conflictText(conflict), 'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)')
   }
 }
 
