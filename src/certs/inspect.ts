@@ -152,10 +152,11 @@ function chainVerifies(leaf: NodeX509Certificate, intermediates: NodeX509Certifi
   return false
 }
 
-/** How to renew: a server certificate is rotated in place; a CA or client certificate is re-issued. */
-function renewHint(secret: {role: CredentialRole; namespace: string; name: string}, leaf: boolean): string {
-  if (leaf && secret.role === 'server') return `renew it from the same CA: kubectl gw certs rotate ${secret.name} -n ${secret.namespace}`
-  return leaf && secret.role === 'client' ? 'issue the client a new certificate from the same CA' : 'issue a new CA and re-issue the certificates it signs (kubectl gw certs create --overwrite)'
+/** How to renew, as a command: a server certificate is rotated in place from its CA; a CA, client or self-signed one is re-issued. */
+function renewHint(secret: {role: CredentialRole; namespace: string; name: string; certificate?: CertificateDetails}, leaf: boolean): string {
+  if (leaf && secret.role === 'server') return `kubectl gw certs rotate ${secret.name} -n ${secret.namespace}`
+  const hosts = (secret.certificate?.sans ?? []).filter((s) => s.startsWith('DNS:')).map((s) => `--host ${s.slice(4)}`)
+  return `kubectl gw certs create ${secret.name.replace(/-(ca|cacert|client-.*)$/, '')} -n ${secret.namespace} ${hosts.join(' ') || '--host HOST'} --overwrite`
 }
 
 function expiryFindings(what: string, cert: CertificateDetails, now: Date, renew: string): CredentialFinding[] {
@@ -295,7 +296,7 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
       if (use.uncoveredHosts.length > 0) {
         findings.push(
           credentialFinding('CertificateHostMismatch', `${gatewayName} serves ${use.uncoveredHosts.join(', ')}, not covered by the certificate's SANs (${result.certificate.sans.join(', ') || 'none'})`, {
-            hint: `issue one naming every host: kubectl gw certs create ${name} -n ${namespace} --host ${[...new Set([...sanValues, ...use.uncoveredHosts])].join(' --host ')}${recreateFlags} --overwrite`,
+            hint: `kubectl gw certs create ${name} -n ${namespace} --host ${[...new Set([...sanValues, ...use.uncoveredHosts])].join(' --host ')}${recreateFlags} --overwrite`,
           }),
         )
       }
@@ -306,7 +307,7 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
     if (wrongNamespace) {
       findings.push(
         credentialFinding('GatewayCredentialWrongNamespace', `${gatewayName} reads "${name}" from namespace "${reference.workloadNamespace}" (its gateway pods'), but the secret is in "${namespace}"`, {
-          hint: `create it in ${reference.workloadNamespace}: kubectl gw certs create ${name} -n ${reference.workloadNamespace} ...`,
+          hint: `kubectl get secret ${name} -n ${namespace} -o yaml | grep -Ev '^  (resourceVersion|uid|creationTimestamp):' | sed 's/^  namespace: .*/  namespace: ${reference.workloadNamespace}/' | kubectl apply -f -`,
         }),
       )
     }
