@@ -1,0 +1,103 @@
+/**
+ * `kubectl gw doctor`: one read of the cluster, the install and config checks, then (unless
+ * skipped) what Envoy actually runs on each gateway pod; one report of findings from the catalog.
+ */
+import type {GwContext} from '../context.ts'
+import {levelRank, type Finding, type FindingLevel} from '../findings/catalog.ts'
+import {readSnapshot, type SnapshotData, type SnapshotKind} from '../snapshot/snapshot.ts'
+import {runTaskList, type ProgressTask} from '../ui/progress.ts'
+import {runChecks, type DoctorCheck, type SkippedCheck} from './check.ts'
+import {gatewayGrouper} from './groups.ts'
+
+export interface DoctorRequest {
+  /** Report only resources in this namespace (the cluster is still read whole: references cross namespaces). */
+  namespace?: string
+  /** Report only findings of this Gateway (`name` or `namespace/name`). */
+  gateway?: string
+  skipEnvoy: boolean
+  checks: readonly DoctorCheck[]
+}
+
+/** A finding with the Gateway it belongs to, when it belongs to one. */
+export type ReportedFinding = Finding & {gateway?: string}
+
+/** `-o json` contract (DESIGN.md): summary and findings; skipped checks and the Envoy sources are additions. */
+export interface DoctorReport {
+  summary: {errors: number; warnings: number; infos: number; checks: number}
+  findings: ReportedFinding[]
+  skipped: SkippedCheck[]
+}
+
+export interface DoctorRun {
+  report: DoctorReport
+  snapshot: SnapshotData
+}
+
+function matchesGateway(filter: string, gateway: string | undefined): boolean {
+  if (!gateway) return false
+  return filter.includes('/') ? gateway === filter : gateway.slice(gateway.indexOf('/') + 1) === filter
+}
+
+/** Errors first, then warnings; by gateway, code and resource, so runs diff cleanly. */
+export function sortFindings(findings: ReportedFinding[]): ReportedFinding[] {
+  const key = (f: ReportedFinding) => `${f.gateway ?? '~'}|${f.code}|${f.resource.kind}|${f.resource.namespace ?? ''}|${f.resource.name}|${f.message}`
+  return [...findings].sort((a, b) => levelRank[a.level] - levelRank[b.level] || key(a).localeCompare(key(b)))
+}
+
+export function buildReport(findings: Finding[], skipped: SkippedCheck[], ran: number, snapshot: SnapshotData, request: Pick<DoctorRequest, 'namespace' | 'gateway'>): DoctorReport {
+  const groupOf = gatewayGrouper(snapshot)
+  let reported: ReportedFinding[] = findings.map((f) => {
+    const gateway = groupOf(f)
+    return gateway ? {...f, gateway} : f
+  })
+  if (request.namespace) reported = reported.filter((f) => f.resource.namespace === undefined || f.resource.namespace === request.namespace || f.gateway?.startsWith(`${request.namespace}/`))
+  if (request.gateway) reported = reported.filter((f) => matchesGateway(request.gateway as string, f.gateway))
+  const count = (level: FindingLevel) => reported.filter((f) => f.level === level).length
+  return {
+    summary: {errors: count('error'), warnings: count('warning'), infos: count('info'), checks: ran},
+    findings: sortFindings(reported),
+    skipped,
+  }
+}
+
+/** Whether the report fails the run under `--fail-on`. */
+export function failsOn(report: DoctorReport, failOn: 'error' | 'warning' | 'none'): boolean {
+  if (failOn === 'none') return false
+  return report.findings.some((f) => levelRank[f.level] <= levelRank[failOn])
+}
+
+interface DoctorProgress {
+  snapshot?: SnapshotData
+  findings: Finding[]
+  skipped: SkippedCheck[]
+  ran: number
+}
+
+export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise<DoctorRun> {
+  const state: DoctorProgress = {findings: [], skipped: [], ran: 0}
+  const staticChecks = request.checks.filter((c) => c.layer !== 'live')
+  const tasks: ProgressTask<DoctorProgress>[] = [
+    {
+      title: 'Read the cluster (one list per kind)',
+      run: async (s, update) => {
+        const read: SnapshotKind[] = []
+        s.snapshot = await readSnapshot(ctx.kube, {now: ctx.clock.now(), onKind: (kind) => read.push(kind)})
+        const notOk = s.snapshot.states().filter(([, st]) => st.status !== 'ok').map(([kind, st]) => `${kind} ${st.status}`)
+        update(`Read the cluster: ${read.length} kinds${notOk.length ? ` (${notOk.join(', ')})` : ''}`)
+      },
+    },
+    {
+      title: 'Install and config checks',
+      run: async (s, update) => {
+        const run = await runChecks(staticChecks, s.snapshot as SnapshotData)
+        s.findings.push(...run.findings)
+        s.skipped.push(...run.skipped)
+        s.ran += run.ran
+        update(`Install and config checks: ${run.ran} ran, ${run.findings.length} findings${run.skipped.length ? `, ${run.skipped.length} skipped` : ''}`)
+      },
+    },
+  ]
+  await runTaskList(ctx.io, tasks, state)
+  const snapshot = state.snapshot as SnapshotData
+  return {report: buildReport(state.findings, state.skipped, state.ran, snapshot, request), snapshot}
+}
