@@ -16,6 +16,8 @@ export interface KubeRequest {
   contentType?: string
   accept?: string
   intent: RequestIntent
+  /** Overrides --request-timeout for this request (e.g. a per-pod Envoy admin budget); 0 = none. */
+  timeoutMs?: number
 }
 
 export interface KubeResponse {
@@ -112,7 +114,7 @@ export class HttpsTransport {
     this.options.debug?.(`${req.method} ${this.url.origin}${fullPath}`)
     const started = Date.now()
     const isHttps = this.url.protocol === 'https:'
-    const timeoutMs = this.options.requestTimeoutMs
+    const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs
     return new Promise<KubeResponse>((resolve, reject) => {
       const request = (isHttps ? https : http).request(
         {
@@ -141,7 +143,7 @@ export class HttpsTransport {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
-              request.destroy(Object.assign(new Error('timeout'), {code: 'GW_TIMEOUT'}))
+              request.destroy(Object.assign(new Error('timeout'), {code: 'GW_TIMEOUT', timeoutMs}))
             }, timeoutMs)
           : undefined
       request.on('error', (error) => {
@@ -197,7 +199,8 @@ export class HttpsTransport {
     const code = (error as NodeJS.ErrnoException).code ?? ''
     const host = this.url.host
     if (code === 'GW_TIMEOUT') {
-      return new ClusterError(`the server ${host} did not answer within ${this.options.requestTimeoutMs / 1000}s`, {
+      const waitedMs = (error as {timeoutMs?: number}).timeoutMs ?? this.options.requestTimeoutMs
+      return new ClusterError(`the server ${host} did not answer within ${waitedMs / 1000}s`, {
         hint: 'the cluster may be overloaded or unreachable; raise --request-timeout or check the network',
         cause: error,
       })
