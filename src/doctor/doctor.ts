@@ -8,6 +8,7 @@ import {readSnapshot, type SnapshotData, type SnapshotKind} from '../snapshot/sn
 import {runTaskList, type ProgressTask} from '../ui/progress.ts'
 import {runChecks, type DoctorCheck, type SkippedCheck} from './check.ts'
 import {gatewayGrouper} from './groups.ts'
+import {gatewayPods, readGatewayProxies, readIstiodMetrics} from './live.ts'
 
 export interface DoctorRequest {
   /** Report only resources in this namespace (the cluster is still read whole: references cross namespaces). */
@@ -16,6 +17,10 @@ export interface DoctorRequest {
   gateway?: string
   skipEnvoy: boolean
   checks: readonly DoctorCheck[]
+  /** Per Envoy admin request (ms). */
+  envoyTimeoutMs?: number
+  /** Keep the raw admin bytes (for --bundle). */
+  keepRaw?: boolean
 }
 
 /** A finding with the Gateway it belongs to, when it belongs to one. */
@@ -76,6 +81,7 @@ interface DoctorProgress {
 export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise<DoctorRun> {
   const state: DoctorProgress = {findings: [], skipped: [], ran: 0}
   const staticChecks = request.checks.filter((c) => c.layer !== 'live')
+  const liveChecks = request.checks.filter((c) => c.layer === 'live')
   const tasks: ProgressTask<DoctorProgress>[] = [
     {
       title: 'Read the cluster (one list per kind)',
@@ -96,8 +102,38 @@ export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise
         update(`Install and config checks: ${run.ran} ran, ${run.findings.length} findings${run.skipped.length ? `, ${run.skipped.length} skipped` : ''}`)
       },
     },
+    {
+      title: 'Envoy on the gateway pods (config_dump, clusters, stats)',
+      skip: () => (request.skipEnvoy ? '--skip-envoy' : false),
+      run: async (s, update) => {
+        const snapshot = s.snapshot as SnapshotData
+        const pods = snapshot.state('Pod').status === 'ok' ? snapshot.items('Pod') : undefined
+        if (!pods) {
+          snapshot.set('GatewayProxy', {status: 'absent', reason: 'gateway pods unknown: Pod could not be read'})
+        } else {
+          const gateways = snapshot.state('Gateway').status === 'ok' ? snapshot.items('Gateway') : []
+          const kubernetesGateways = snapshot.state('KubernetesGateway').status === 'ok' ? snapshot.items('KubernetesGateway') : []
+          const targets = gatewayPods(pods, gateways, kubernetesGateways)
+          const [proxies, istiod] = await Promise.all([
+            readGatewayProxies(ctx, targets, {
+              timeoutMs: request.envoyTimeoutMs,
+              keepRaw: request.keepRaw,
+              onPod: (proxy, done, total) => update(`Envoy on the gateway pods: ${done}/${total} (${proxy.pod.namespace}/${proxy.pod.name}${proxy.unreachable ? `: ${proxy.unreachable.reason}` : proxy.configSource === 'shared' ? ': same config as its group' : ''})`),
+            }),
+            readIstiodMetrics(ctx, pods, request.envoyTimeoutMs),
+          ])
+          snapshot.set('GatewayProxy', {status: 'ok', items: proxies})
+          snapshot.set('IstiodMetric', istiod ? {status: 'ok', items: istiod} : {status: 'absent', reason: "istiod's metrics (port 15014) could not be read"})
+        }
+        const run = await runChecks(liveChecks, snapshot)
+        s.findings.push(...run.findings)
+        s.skipped.push(...run.skipped)
+        s.ran += run.ran
+      },
+    },
   ]
   await runTaskList(ctx.io, tasks, state)
+  if (request.skipEnvoy) state.skipped.push(...liveChecks.map((c) => ({check: c.id, reason: '--skip-envoy'})))
   const snapshot = state.snapshot as SnapshotData
   return {report: buildReport(state.findings, state.skipped, state.ran, snapshot, request), snapshot}
 }

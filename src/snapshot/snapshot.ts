@@ -11,6 +11,8 @@ import type {CustomResourceDefinition, Deployment, KubeObject, Pod, Secret, Serv
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {cacertSecretName, credentialReferences} from '../istio/credentials.ts'
 import {gatewayWorkloadOf} from '../istio/gateway-workload.ts'
+import type {GatewayProxy} from '../doctor/live.ts'
+import type {Sample} from '../metrics/exposition.ts'
 import type {DestinationRule, IstioGateway, KubernetesGateway, KubernetesHttpRoute, ServiceEntry, VirtualService} from '../istio/types.ts'
 
 /** What each kind holds: the names checks declare as their inputs. */
@@ -27,6 +29,10 @@ export interface SnapshotKinds {
   HTTPRoute: KubernetesHttpRoute
   /** Only the credentials Gateways reference (and their -cacert companions), where Istio reads them and in the Gateway's namespace. */
   Secret: Secret
+  /** Live: what Envoy runs on each gateway pod (config_dump, clusters, stats), or why it could not be read. */
+  GatewayProxy: GatewayProxy
+  /** Live: istiod's own metrics (pilot_total_rejected_configs ...). */
+  IstiodMetric: Sample
 }
 
 export type SnapshotKind = keyof SnapshotKinds
@@ -66,6 +72,11 @@ export class SnapshotData implements Snapshot {
   /** Every object read, for bundles (secret data is removed by the caller). */
   allObjects(): KubeObject[] {
     return [...this.kinds.values()].flatMap((s) => (s.status === 'ok' ? (s.items as KubeObject[]) : []))
+  }
+
+  /** Adds what is read later (the live layer). */
+  set<K extends SnapshotKind>(kind: K, state: KindState<SnapshotKinds[K]>): void {
+    this.kinds.set(kind, state)
   }
 
   /** The state of every kind, for the report. */
@@ -202,7 +213,7 @@ export function snapshotKindOf(object: KubeObject): SnapshotKind | undefined {
 
 /** A snapshot of objects already in hand (fixtures, a bundle); kinds not given are empty unless marked absent or forbidden. */
 export function snapshotFromObjects(objects: KubeObject[], options: {now: Date; absent?: SnapshotKind[]; forbidden?: SnapshotKind[]; istioVersion?: string}): SnapshotData {
-  const all: SnapshotKind[] = ['CustomResourceDefinition', 'Deployment', 'Pod', 'Service', 'Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'KubernetesGateway', 'HTTPRoute', 'Secret']
+  const all: SnapshotKind[] = ['CustomResourceDefinition', 'Deployment', 'Pod', 'Service', 'Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'KubernetesGateway', 'HTTPRoute', 'Secret', 'GatewayProxy', 'IstiodMetric']
   const kinds = new Map<SnapshotKind, KindState<unknown>>(all.map((k) => [k, {status: 'ok', items: []}]))
   for (const object of objects) {
     const kind = snapshotKindOf(object)
