@@ -161,7 +161,7 @@ function renewHint(secret: {role: CredentialRole; namespace: string; name: strin
 
 function expiryFindings(what: string, cert: CertificateDetails, now: Date, renew: string): CredentialFinding[] {
   if (new Date(cert.notAfter) <= now) return [credentialFinding('CertificateExpired', `${what} expired ${cert.notAfter} (${-cert.daysLeft} days ago)`, {hint: renew})]
-  if (new Date(cert.notBefore) > now) return [credentialFinding('GatewayCredentialInvalid', `${what} is not valid before ${cert.notBefore}`, {hint: 'check the issuing clock; Envoy rejects it until then'})]
+  if (new Date(cert.notBefore) > now) return [credentialFinding('GatewayCredentialInvalid', `${what} is not valid before ${cert.notBefore}`, {hint: renew})]
   if (cert.daysLeft < expiringSoonDays) return [credentialFinding('CertificateExpiringSoon', `${what} expires in ${cert.daysLeft} days (${cert.notAfter})`, {hint: renew})]
   return []
 }
