@@ -208,7 +208,7 @@ describe('doctor on the sandbox, with setups applied by real kubectl', () => {
       'EnvoyConfigRejected',
       'EnvoyClusterNoHealthyEndpoints',
     ]) {
-      assert.ok(found.includes(code), `${code} in ${found.join(', ')}`)
+      assert.ok((found as string[]).includes(code), `${code} in ${found.join(', ')}`)
     }
     const conflict = report.findings.find((f) => f.code === 'GatewayHostConflict')
     assert.deepEqual(conflict?.resource, {kind: 'Gateway', namespace: 'default', name: 'shop-gateway-copy'})
