@@ -7,7 +7,14 @@ import {levelRank, type Finding, type FindingLevel} from '../findings/catalog.ts
 import {readSnapshot, type SnapshotData, type SnapshotKind} from '../snapshot/snapshot.ts'
 import {runTaskList, type ProgressTask} from '../ui/progress.ts'
 import {runChecks, type DoctorCheck, type SkippedCheck} from './check.ts'
+import {basename} from 'node:path'
+import {parseConfigDump} from '../envoy/config-dump.ts'
+import {UsageError} from '../errors.ts'
+import type {TraceRequest} from '../istio/route-match.ts'
+import {snapshotFromObjects} from '../snapshot/snapshot.ts'
+import {mermaidGraph} from './graph.ts'
 import {gatewayGrouper} from './groups.ts'
+import {traceRequest, type RequestTrace} from './trace.ts'
 import {gatewayPods, readGatewayProxies, readIstiodMetrics} from './live.ts'
 
 export interface DoctorRequest {
@@ -19,8 +26,11 @@ export interface DoctorRequest {
   checks: readonly DoctorCheck[]
   /** Per Envoy admin request (ms). */
   envoyTimeoutMs?: number
-  /** Keep the raw admin bytes (for --bundle). */
-  keepRaw?: boolean
+  /** `--host/--path/--header`: trace one request. */
+  trace?: TraceRequest
+  graph?: 'mermaid'
+  /** `--bundle FILE.tar.gz`. */
+  bundle?: string
 }
 
 /** A finding with the Gateway it belongs to, when it belongs to one. */
@@ -31,6 +41,12 @@ export interface DoctorReport {
   summary: {errors: number; warnings: number; infos: number; checks: number}
   findings: ReportedFinding[]
   skipped: SkippedCheck[]
+  /** With --host. */
+  trace?: RequestTrace
+  /** With --graph mermaid. */
+  graph?: string
+  /** With --bundle: the file written. */
+  bundle?: string
 }
 
 export interface DoctorRun {
@@ -117,7 +133,7 @@ export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise
           const [proxies, istiod] = await Promise.all([
             readGatewayProxies(ctx, targets, {
               timeoutMs: request.envoyTimeoutMs,
-              keepRaw: request.keepRaw,
+              keepRaw: request.bundle !== undefined,
               onPod: (proxy, done, total) => update(`Envoy on the gateway pods: ${done}/${total} (${proxy.pod.namespace}/${proxy.pod.name}${proxy.unreachable ? `: ${proxy.unreachable.reason}` : proxy.configSource === 'shared' ? ': same config as its group' : ''})`),
             }),
             readIstiodMetrics(ctx, pods, request.envoyTimeoutMs),
@@ -135,5 +151,35 @@ export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise
   await runTaskList(ctx.io, tasks, state)
   if (request.skipEnvoy) state.skipped.push(...liveChecks.map((c) => ({check: c.id, reason: '--skip-envoy'})))
   const snapshot = state.snapshot as SnapshotData
-  return {report: buildReport(state.findings, state.skipped, state.ran, snapshot, request), snapshot}
+  return {report: await finishReport(ctx, buildReport(state.findings, state.skipped, state.ran, snapshot, request), snapshot, request), snapshot}
+}
+
+/** The optional parts: trace, graph, bundle. */
+async function finishReport(ctx: GwContext, report: DoctorReport, snapshot: SnapshotData, request: Pick<DoctorRequest, 'trace' | 'graph' | 'bundle'>): Promise<DoctorReport> {
+  if (request.trace) report.trace = traceRequest(snapshot, request.trace)
+  if (request.graph === 'mermaid') report.graph = mermaidGraph(snapshot)
+  if (request.bundle) {
+    const {bundleEntries, writeBundle} = await import('./bundle.ts')
+    report.bundle = request.bundle
+    await writeBundle(request.bundle, bundleEntries(report, snapshot), ctx.clock.now())
+  }
+  return report
+}
+
+/** `--config-dump FILE`: the Envoy checks and the trace on a saved dump, no cluster. */
+export async function runDoctorOffline(ctx: GwContext, request: Pick<DoctorRequest, 'checks' | 'trace' | 'graph'> & {configDump: string}): Promise<DoctorRun> {
+  const {readFile} = await import('node:fs/promises')
+  let bytes: Buffer
+  try {
+    bytes = await readFile(request.configDump)
+  } catch (error) {
+    throw new UsageError(`--config-dump ${request.configDump}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
+  }
+  const config = parseConfigDump(bytes, request.configDump)
+  const offline: SnapshotKind[] = ['CustomResourceDefinition', 'Deployment', 'Pod', 'Service', 'Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'KubernetesGateway', 'HTTPRoute', 'Secret', 'IstiodMetric']
+  const snapshot = snapshotFromObjects([], {now: ctx.clock.now(), absent: offline})
+  for (const kind of offline) snapshot.set(kind, {status: 'absent', reason: 'offline: --config-dump reads no cluster'})
+  snapshot.set('GatewayProxy', {status: 'ok', items: [{pod: {namespace: 'file', name: basename(request.configDump), labels: {}}, gateways: [], configGroup: 'file', config, configSource: 'full', raw: {}}]})
+  const run = await runChecks(request.checks, snapshot)
+  return {report: await finishReport(ctx, buildReport(run.findings, run.skipped, run.ran, snapshot, {}), snapshot, request), snapshot}
 }

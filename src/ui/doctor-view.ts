@@ -1,4 +1,5 @@
 import type {DoctorReport, ReportedFinding} from '../doctor/doctor.ts'
+import type {RequestTrace, TraceSide} from '../doctor/trace.ts'
 import {formatTable, type TableView} from './render.ts'
 
 const cluster = '(cluster)'
@@ -32,7 +33,26 @@ export function doctorLines(report: DoctorReport, wide: boolean): string[] {
   return lines
 }
 
+function traceLines(trace: RequestTrace): string[] {
+  const headers = Object.entries(trace.request.headers).map(([k, v]) => `${k}: ${v}`)
+  const lines = [`TRACE ${trace.request.host}${trace.request.path}${headers.length ? ` (${headers.join(', ')})` : ''}`]
+  const hops = (title: string, side: TraceSide) => {
+    lines.push(`  ${title}:`)
+    lines.push(...formatTable(['', 'step', 'detail'], side.hops.map((h) => [h.ok ? 'ok' : 'BROKEN', h.step, h.detail])).slice(1).map((l) => `    ${l}`))
+  }
+  if (trace.resources.hops.length > 0) hops('resources', trace.resources)
+  if (trace.live) hops(`envoy on ${trace.live.pod}`, trace.live)
+  if (trace.disagreement) lines.push(`  DISAGREE: ${trace.disagreement}`)
+  else if (trace.live && trace.resources.hops.length > 0) lines.push('  resources and Envoy agree')
+  lines.push('')
+  return lines
+}
+
 export const doctorView: TableView<DoctorReport> = {
   hasWide: true,
-  table: (report, {wide}) => doctorLines(report, wide),
+  table: (report, {wide}) => {
+    // The graph is for pasting into Mermaid: printed alone.
+    if (report.graph) return report.graph.trimEnd().split('\n')
+    return [...(report.trace ? traceLines(report.trace) : []), ...doctorLines(report, wide), ...(report.bundle ? [`bundle written to ${report.bundle}`] : [])]
+  },
 }
