@@ -7,6 +7,7 @@ import {KubeApiError} from '../../src/kube/api-errors.ts'
 import {defaultFakeResources, FakeKube} from '../helpers/fake-kube.ts'
 import {fakeContext, runCommand} from '../helpers/fake-context.ts'
 import {doctorFixtures, readObjects} from '../helpers/doctor-fixtures.ts'
+import {repoRoot} from '../helpers/paths.ts'
 
 const resources = [...defaultFakeResources, {group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', name: 'customresourcedefinitions', namespaced: false}]
 
@@ -83,4 +84,22 @@ test('--gateway keeps only that gateway\'s findings', async () => {
   const result = await runCommand(Doctor, ['--skip-envoy', '-o', 'json', '--gateway', 'typo'], fakeContext({kube: cluster([brokenVs, other]), now: new Date()}))
   const report = JSON.parse(result.stdout) as {findings: {code: string}[]}
   assert.deepEqual(report.findings.map((f) => f.code), ['GatewaySelectorNoMatch'])
+})
+
+test('--config-dump analyses a saved dump with no cluster: Envoy checks run, the trace follows its route table; a broken file is exit 2', async () => {
+  const sample = path.join(repoRoot, '..', 'shared', 'reference', 'envoy-samples', 'describe__testdata__describe__http_config.json')
+  const kube = new FakeKube([], resources)
+  const result = await runCommand(Doctor, ['--config-dump', sample, '--host', 'bookinfo.example.com', '--path', '/productpage', '-o', 'json'], fakeContext({kube, now: new Date()}))
+  // istioctl's trimmed fixture routes to a cluster its CDS section lacks: offline, that is what can be said.
+  assert.equal(result.exitCode, ExitCode.jobFailed, result.stderr)
+  assert.deepEqual(kube.calls, [], 'no cluster access')
+  const report = JSON.parse(result.stdout) as {trace: {live: {clusters: string[]; hops: {step: string; detail: string}[]}}; summary: {checks: number}; findings: {code: string; message: string}[]}
+  assert.deepEqual(report.findings.map((f) => f.code), ['EnvoyClusterNoHealthyEndpoints'])
+  assert.match(report.findings[0]!.message, /outbound\|9080\|\|productpage\.default\.svc\.cluster\.local, which Envoy does not have: requests get 503 NC/)
+  assert.deepEqual(report.trace.live.clusters, ['outbound|9080||productpage.default.svc.cluster.local'])
+  assert.match(report.trace.live.hops.find((h) => h.step === 'route')?.detail ?? '', /from default\/bookinfo$/)
+  assert.ok(report.summary.checks >= 3)
+  const broken = await runCommand(Doctor, ['--config-dump', path.join(repoRoot, 'package.json')], fakeContext({kube, now: new Date()}))
+  assert.equal(broken.exitCode, ExitCode.usage)
+  assert.match(broken.stderr, /package\.json is not an Envoy config_dump/)
 })
