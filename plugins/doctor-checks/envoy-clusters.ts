@@ -29,15 +29,15 @@ export const envoyClusters: DoctorCheck = {
           found.push(finding('EnvoyClusterNoHealthyEndpoints', podResource(proxy), `routes send to cluster ${cluster}, which Envoy does not have: requests get 503 NC${alsoOn(proxy.pods)}`, {hint: `istioctl proxy-config clusters ${proxyName(proxy)} --fqdn ${cluster.split('|')[3] ?? cluster}`}))
           continue
         }
-        // Health is per pod (outlier detection is local); offline (--config-dump) there is no /clusters.
+        // /clusters is read once per distinct config (pods sharing one share it); offline (--config-dump) there is none.
         for (const pod of proxy.pods) {
-          if (!pod.clusters) continue
+          if (!pod.clusters || pod.configSource !== 'full') continue
           const status = pod.clusters.find((c) => c.name === cluster)
           const healthy = status?.hosts.filter((h) => h.healthy).length ?? 0
           if (healthy > 0) continue
           const total = status?.hosts.length ?? 0
           found.push(
-            finding('EnvoyClusterNoHealthyEndpoints', podResource(pod), `cluster ${cluster} has ${total === 0 ? 'no endpoints' : `0 healthy of ${total} endpoints (${[...new Set(status?.hosts.flatMap((h) => h.flags))].join(', ')})`}: requests get 503 UH`, {
+            finding('EnvoyClusterNoHealthyEndpoints', podResource(pod), `cluster ${cluster} has ${total === 0 ? 'no endpoints' : `0 healthy of ${total} endpoints (${[...new Set(status?.hosts.flatMap((h) => h.flags))].join(', ')})`}: requests get 503 UH${alsoOn(proxy.pods)}`, {
               hint: `istioctl proxy-config endpoints ${proxyName(pod)} --cluster '${cluster}'`,
             }),
           )

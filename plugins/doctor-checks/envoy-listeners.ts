@@ -12,12 +12,13 @@ export const envoyListeners: DoctorCheck = {
     const services = snapshot.items('Service')
     return configured(snapshot.items('GatewayProxy')).flatMap((proxy) => {
       const found: Finding[] = []
+      const ports = new Map<number, number>()
       const active = new Set(proxy.config.listeners.filter((l) => l.state === 'active' || l.state === 'static').map((l) => l.port))
       for (const gateway of proxyGateways(proxy, gateways)) {
         for (const server of gateway.spec?.servers ?? []) {
           const port = server.port?.number
           if (port === undefined) continue
-          const listen = listenPort(proxy, services, port)
+          const listen = ports.get(port) ?? ports.set(port, listenPort(proxy, services, port)).get(port)!
           if (active.has(listen)) continue
           const warming = proxy.config.listeners.some((l) => l.port === listen && l.state === 'warming')
           found.push(

@@ -1,9 +1,10 @@
 /**
  * What Envoy actually has on each gateway pod, read through the Envoy admin door. Pods that istiod
  * programs alike (same namespace, same Gateways selecting them) normally carry the same config, so
- * one full config_dump is read per such group; the other pods of the group answer only the route
- * configs' version_info (a few bytes each), and a full dump is read from them only when it differs.
- * Health (/clusters), state (/server_info) and traffic (/stats/prometheus) are per pod.
+ * one full config_dump and one /clusters are read per such group; the other pods of the group
+ * answer only the route configs' version_info (a few bytes each), and both are read from them too
+ * only when it differs. State (/server_info) and traffic (the few Prometheus series doctor reads,
+ * filtered by Envoy) are read from every pod.
  */
 import type {GwContext} from '../context.ts'
 import {parseClusters, parseServerState, type ClusterHealth} from '../envoy/clusters.ts'
@@ -32,6 +33,12 @@ export interface GatewayProxy {
   /** Raw bytes kept for --bundle. */
   raw: {configDump?: Buffer; clusters?: Buffer; stats?: Buffer}
 }
+
+/**
+ * The only series doctor reads from a gateway's stats, filtered by Envoy itself (`?filter=` is
+ * matched against Envoy's own stat names: `...;.;istio_requests_total`, `listener_manager.lds.update_rejected`).
+ */
+export const doctorStatsFilter = 'istio_requests_total|update_rejected'
 
 export interface LiveOptions {
   /** Per admin request (ms). */
@@ -92,51 +99,70 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
   // Per-pod summaries for every pod; the door bounds concurrency and time per pod.
   const perPod = async (proxy: GatewayProxy) => {
     try {
-      const [info, clusters, stats] = await Promise.all([get(proxy.pod, 'server_info'), get(proxy.pod, 'clusters?format=json'), get(proxy.pod, 'stats/prometheus')])
+      const [info, stats] = await Promise.all([get(proxy.pod, 'server_info'), get(proxy.pod, `stats/prometheus?filter=${encodeURIComponent(doctorStatsFilter)}`)])
       proxy.serverState = parseServerState(info)
-      proxy.clusters = parseClusters(clusters, `clusters of ${objectKey({metadata: proxy.pod})}`)
       proxy.stats = parseExposition(stats.toString())
-      if (options.keepRaw) Object.assign(proxy.raw, {clusters, stats})
+      if (options.keepRaw) proxy.raw.stats = stats
     } catch (error) {
       proxy.unreachable = unreachable(error)
     }
   }
   const fullDump = async (proxy: GatewayProxy) => {
+    // One after the other: a big dump's bytes, text and JSON are garbage before /clusters arrives.
     const bytes = await get(proxy.pod, 'config_dump')
     proxy.config = parseConfigDump(bytes, `config_dump of pod ${proxy.pod.namespace}/${proxy.pod.name}`)
     proxy.configSource = 'full'
     if (options.keepRaw) proxy.raw.configDump = bytes
-    return bytes
+    const clusters = await get(proxy.pod, 'clusters?format=json')
+    proxy.clusters = parseClusters(clusters, `clusters of ${objectKey({metadata: proxy.pod})}`)
+    if (options.keepRaw) proxy.raw.clusters = clusters
   }
+  // Per group, everything at once: the first pod's summaries and full dump, the others' summaries
+  // and route versions; full dumps from the others only where their versions differ.
   await Promise.all(
     [...groups.values()].map(async (members) => {
-      await Promise.all(members.map(perPod))
-      const reachable = members.filter((m) => !m.unreachable)
-      const first = reachable[0]
-      if (!first) return members.forEach(finish)
-      try {
-        await fullDump(first)
-        const reference = routeVersions(first.config as EnvoyConfig)
-        finish(first)
-        await Promise.all(
-          reachable.slice(1).map(async (proxy) => {
-            try {
-              const summary = versionsOf(await get(proxy.pod, 'config_dump?resource=dynamic_route_configs&mask=version_info'))
-              if (summary === reference && !options.keepRaw) {
-                proxy.config = first.config
-                proxy.configSource = 'shared'
-              } else await fullDump(proxy)
-            } catch (error) {
-              proxy.unreachable = unreachable(error)
-            }
-            finish(proxy)
-          }),
-        )
-      } catch (error) {
-        first.unreachable = unreachable(error)
-        members.slice(1).forEach(finish)
-        finish(first)
+      const summaries = new Map<GatewayProxy, string>()
+      const [first, ...others] = members as [GatewayProxy, ...GatewayProxy[]]
+      let dumped: GatewayProxy | undefined
+      const dumpFirst = async () => {
+        await perPod(first)
+        if (first.unreachable) return
+        try {
+          await fullDump(first)
+          dumped = first
+        } catch (error) {
+          first.unreachable = unreachable(error)
+        }
       }
+      const summarise = async (proxy: GatewayProxy) => {
+        await perPod(proxy)
+        if (proxy.unreachable) return
+        try {
+          summaries.set(proxy, versionsOf(await get(proxy.pod, 'config_dump?resource=dynamic_route_configs&mask=version_info')))
+        } catch (error) {
+          proxy.unreachable = unreachable(error)
+        }
+      }
+      await Promise.all([dumpFirst(), ...others.map(summarise)])
+      const reference = dumped?.config ? routeVersions(dumped.config) : undefined
+      await Promise.all(
+        others.map(async (proxy) => {
+          if (proxy.unreachable) return
+          if (dumped && summaries.get(proxy) === reference && !options.keepRaw) {
+            proxy.config = dumped.config
+            proxy.clusters = dumped.clusters
+            proxy.configSource = 'shared'
+            return
+          }
+          try {
+            await fullDump(proxy)
+            dumped ??= proxy
+          } catch (error) {
+            proxy.unreachable = unreachable(error)
+          }
+        }),
+      )
+      members.forEach(finish)
     }),
   )
   return proxies

@@ -1,5 +1,6 @@
 /** Envoy's `/clusters?format=json` and `/server_info` as models. */
 import {UsageError} from '../errors.ts'
+import {adminText} from './config-dump.ts'
 
 type Json = Record<string, unknown>
 const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
@@ -14,7 +15,7 @@ export interface ClusterHealth {
 export function parseClusters(bytes: Buffer | string, source: string): ClusterHealth[] {
   let document: Json
   try {
-    document = obj(JSON.parse(bytes.toString()))
+    document = obj(JSON.parse(adminText(bytes)))
   } catch (error) {
     throw new UsageError(`${source} is not JSON: ${(error as Error).message}`)
   }
