@@ -1,3 +1,4 @@
+import type {X509Certificate} from 'node:crypto'
 import {isIP} from 'node:net'
 import {UsageError} from '../errors.ts'
 
@@ -36,3 +37,11 @@ export function validateHosts(hosts: string[], flag = '--host'): string[] {
 }
 
 export {hostCoveredBy} from '../istio/hosts.ts'
+
+/** The DNS and IP SANs of a certificate, in order, as hosts (what --host took when it was issued). */
+export function certificateHosts(cert: X509Certificate): string[] {
+  return (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:') || entry.startsWith('IP Address:'))
+    .map((entry) => entry.slice(entry.indexOf(':') + 1))
+}

@@ -1,23 +1,21 @@
 /**
- * Which Gateway servers istiod drops when several Gateways program one workload (pilot/pkg/model
- * gateway.go mergeGateways): Gateways are taken oldest first; on one port, plaintext HTTP servers
- * are merged into one route table (a shared host is not a conflict: its routes are merged); a
- * server whose protocol class differs from the port's first server is dropped; among HTTPS/TLS
- * servers a host already claimed on the port is dropped ("duplicate host names"), as is a second
- * HTTPS server of one Gateway reusing a port name. Keyed by workload selector, port and protocol.
+ * Which Gateway servers istiod drops across every Gateway of the cluster: Gateways are taken oldest
+ * first, grouped by the workload they select (selector) and port, and each server is judged by the
+ * one merge rule, droppedGatewayServer (gateway-server-conflicts.ts), which scaffold's warning uses too.
  */
+import {droppedGatewayServer, type DroppedServer, type MergedServer} from './gateway-server-conflicts.ts'
 import {labelSelectorString} from './gateway-workload.ts'
 import {gatewayHostName} from './hosts.ts'
 import type {IstioGateway} from './types.ts'
 
-export type ConflictReason = 'duplicate-hosts' | 'protocol' | 'port-name'
+export type ConflictReason = DroppedServer['reason']
 
 export interface ServerConflict {
   /** The Gateway whose server istiod drops. */
   gateway: {namespace: string; name: string}
   port: number
   protocol: string
-  /** Hosts of the dropped server that clash (all of them for a protocol or port-name clash). */
+  /** Hosts of the dropped server that clash (all of them for a protocol clash). */
   hosts: string[]
   /** The older Gateway that keeps the port or the hosts. */
   keptBy: {namespace: string; name: string}
@@ -44,63 +42,44 @@ export function byCreation<T extends {metadata: {creationTimestamp?: string; nam
   return `${a.metadata.name}.${a.metadata.namespace}`.localeCompare(`${b.metadata.name}.${b.metadata.namespace}`)
 }
 
-interface Kept {
-  gateway: {namespace: string; name: string}
-  protocol: string
-  portName: string
-  plaintext: boolean
-  hosts: string[]
-}
-
 /** The servers istiod would drop, given every Istio Gateway (all namespaces). */
 export function gatewayServerConflicts(gateways: IstioGateway[]): ServerConflict[] {
   const conflicts: ServerConflict[] = []
-  const byWorkloadPort = new Map<string, Kept[]>()
+  const mergedByWorkload = new Map<string, MergedServer[]>()
   for (const gateway of [...gateways].sort(byCreation)) {
-    const ref = {namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? ''}
+    const key = `${gateway.metadata.namespace ?? ''}/${gateway.metadata.name ?? ''}`
     const selector = labelSelectorString(Object.fromEntries(Object.entries(gateway.spec?.selector ?? {}).sort()))
+    const merged = mergedByWorkload.get(selector) ?? []
+    mergedByWorkload.set(selector, merged)
     for (const server of gateway.spec?.servers ?? []) {
       const port = server.port?.number
       if (port === undefined) continue
-      const protocol = (server.port?.protocol ?? 'HTTP').toUpperCase()
-      const hosts = (server.hosts ?? []).map((h) => `${server.bind ?? ''}|${gatewayHostName(h).toLowerCase()}`)
-      const key = `${selector}~${port}`
-      const kept = byWorkloadPort.get(key) ?? []
-      const candidate: Kept = {gateway: ref, protocol, portName: server.port?.name ?? '', plaintext: isPlaintextProtocol(protocol), hosts}
-      const conflict = conflictWith(kept, candidate)
-      if (conflict) {
-        conflicts.push({gateway: ref, port, protocol, hosts: conflict.hosts.map((h) => h.slice(h.indexOf('|') + 1)), keptBy: conflict.keptBy, reason: conflict.reason, selector})
+      const candidate: MergedServer = {gateway: key, port, protocol: server.port?.protocol ?? 'HTTP', hosts: server.hosts ?? [], ...(server.tls ? {tls: server.tls} : {})}
+      const dropped = droppedGatewayServer(merged, candidate)
+      if (!dropped) {
+        merged.push(candidate)
         continue
       }
-      kept.push(candidate)
-      byWorkloadPort.set(key, kept)
+      const [keptNamespace, keptName] = dropped.winner.gateway.split('/') as [string, string]
+      conflicts.push({
+        gateway: {namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? ''},
+        port,
+        protocol: candidate.protocol.toUpperCase(),
+        hosts: (dropped.hosts.length ? dropped.hosts : candidate.hosts).map(gatewayHostName),
+        keptBy: {namespace: keptNamespace, name: keptName},
+        reason: dropped.reason,
+        selector,
+      })
     }
   }
   return conflicts
 }
 
-function conflictWith(kept: Kept[], candidate: Kept): {reason: ConflictReason; hosts: string[]; keptBy: Kept['gateway']} | undefined {
-  const clash = kept.find((k) => k.plaintext !== candidate.plaintext || (candidate.plaintext && isHttpProtocol(k.protocol) !== isHttpProtocol(candidate.protocol)))
-  if (clash) return {reason: 'protocol', hosts: candidate.hosts, keptBy: clash.gateway}
-  if (candidate.plaintext) return undefined
-  const samePortName = kept.find((k) => k.gateway.namespace === candidate.gateway.namespace && k.gateway.name === candidate.gateway.name && k.portName === candidate.portName && candidate.protocol === 'HTTPS')
-  if (samePortName) return {reason: 'port-name', hosts: candidate.hosts, keptBy: samePortName.gateway}
-  for (const k of kept) {
-    const shared = candidate.hosts.filter((h) => k.hosts.includes(h))
-    if (shared.length > 0) return {reason: 'duplicate-hosts', hosts: shared, keptBy: k.gateway}
-  }
-  return undefined
-}
-
-/** One line for a conflict, in istiod's own words where it has them. */
+/** One line for a conflict, in istiod's own words. */
 export function conflictText(conflict: ServerConflict): string {
   const kept = `${conflict.keptBy.namespace}/${conflict.keptBy.name}`
-  switch (conflict.reason) {
-    case 'duplicate-hosts':
-      return `port ${conflict.port} ${conflict.protocol} host ${conflict.hosts.join(', ')} is already served by Gateway ${kept} on the same workload (${conflict.selector}); istiod drops this server (duplicate host names)`
-    case 'protocol':
-      return `port ${conflict.port} is ${conflict.protocol} here but Gateway ${kept} already uses it with another protocol on the same workload (${conflict.selector}); istiod drops this server`
-    case 'port-name':
-      return `port ${conflict.port} HTTPS reuses a port name of another HTTPS server of this Gateway; istiod drops it (non unique port name for HTTPS port)`
+  if (conflict.reason === 'duplicate host names') {
+    return `port ${conflict.port} ${conflict.protocol} host ${conflict.hosts.join(', ')} is already served with TLS by Gateway ${kept} on the same workload (${conflict.selector}); istiod drops this server (duplicate host names)`
   }
+  return `port ${conflict.port} ${conflict.protocol} cannot share the port with Gateway ${kept} on the same workload (${conflict.selector}); istiod drops this server (${conflict.reason})`
 }
