@@ -130,7 +130,9 @@ export async function readSnapshot(kube: KubeClient, options: SnapshotOptions): 
     listedKinds(apis.preferredNetworkingVersion, apis.gatewayApiVersions.includes('v1')).map(async ([name, apiVersion, kind, absentReason]) => {
       if (!apiVersion) return record(name, {status: 'absent', reason: absentReason})
       try {
-        record(name, {status: 'ok', items: await kube.list(apiVersion, kind, {pageSize: options.pageSize})})
+        const items = await kube.list(apiVersion, kind, {pageSize: options.pageSize})
+        for (const item of items) withoutBookkeeping(item)
+        record(name, {status: 'ok', items})
       } catch (error) {
         record(name, failure(error, `${kind} (${apiVersion})`))
       }
@@ -138,6 +140,12 @@ export async function readSnapshot(kube: KubeClient, options: SnapshotOptions): 
   )
   record('Secret', await readCredentials(kube, kinds))
   return new SnapshotData(kinds, options.now, istioVersionOf(kinds))
+}
+
+/** What no check reads and a big cluster has a lot of: field managers and kubectl's last-applied copy of the spec. */
+function withoutBookkeeping(object: KubeObject): void {
+  delete object.metadata.managedFields
+  if (object.metadata.annotations) delete object.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']
 }
 
 function okItems<T>(kinds: Map<SnapshotKind, KindState<unknown>>, kind: SnapshotKind): T[] | undefined {
