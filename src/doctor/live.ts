@@ -8,7 +8,7 @@
  */
 import type {GwContext} from '../context.ts'
 import {parseClusters, parseServerState, type ClusterHealth} from '../envoy/clusters.ts'
-import {addConfigDumpSection, configDumpSections, emptyEnvoyConfig, parseConfigDump, type EnvoyConfig} from '../envoy/config-dump.ts'
+import {parseConfigDump, type EnvoyConfig} from '../envoy/config-dump.ts'
 import {EnvoyAdminError, podProxyPath, type EnvoyPodRef} from '../envoy/admin.ts'
 import {parseExposition, type Sample} from '../metrics/exposition.ts'
 import type {Pod} from '../kube/objects.ts'
@@ -108,19 +108,11 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
     }
   }
   const fullDump = async (proxy: GatewayProxy) => {
-    const source = `config_dump of pod ${proxy.pod.namespace}/${proxy.pod.name}`
-    if (options.keepRaw) {
-      // The bundle wants Envoy's own whole dump.
-      const bytes = await get(proxy.pod, 'config_dump')
-      proxy.config = parseConfigDump(bytes, source)
-      proxy.raw.configDump = bytes
-    } else {
-      // Section by section: only one section's bytes, text and JSON are alive at a time.
-      const config = emptyEnvoyConfig()
-      for (const section of configDumpSections) addConfigDumpSection(config, section, await get(proxy.pod, `config_dump?resource=${section}`), `${source}?resource=${section}`)
-      proxy.config = config
-    }
+    // One after the other: a big dump's bytes, text and JSON are garbage before /clusters arrives.
+    const bytes = await get(proxy.pod, 'config_dump')
+    proxy.config = parseConfigDump(bytes, `config_dump of pod ${proxy.pod.namespace}/${proxy.pod.name}`)
     proxy.configSource = 'full'
+    if (options.keepRaw) proxy.raw.configDump = bytes
     const clusters = await get(proxy.pod, 'clusters?format=json')
     proxy.clusters = parseClusters(clusters, `clusters of ${objectKey({metadata: proxy.pod})}`)
     if (options.keepRaw) proxy.raw.clusters = clusters

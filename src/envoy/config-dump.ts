@@ -218,98 +218,52 @@ function parseSecret(entry: Json, state: EnvoySecret['state']): EnvoySecret {
   return {name: String(entry.name ?? secret.name ?? ''), state, kind, ...(pem ? {certificatePem: pem} : {})}
 }
 
-const notADump = (source: string, why: string) => new UsageError(`${source} is not an Envoy config_dump: ${why}`, {hint: 'save it with: kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json'})
-
-function parseDocument(bytes: Buffer | string, source: string): unknown[] {
+/** Parses config_dump JSON bytes; a document that is not one throws a UsageError naming `source`. */
+export function parseConfigDump(bytes: Buffer | string, source: string): EnvoyConfig {
   let document: Json
   try {
     document = obj(JSON.parse(adminText(bytes)))
   } catch (error) {
     throw new UsageError(`${source} is not JSON: ${(error as Error).message}`, {hint: 'save it with: kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json'})
   }
-  if (!Array.isArray(document.configs)) throw notADump(source, 'no "configs" array at the top')
-  return document.configs
-}
-
-const emptyConfig = (): EnvoyConfig => ({listeners: [], routeConfigs: [], clusters: [], secrets: []})
-
-/** One element of a repeated dump field, as `config_dump?resource=FIELD` returns them (each typed). */
-function addElement(config: EnvoyConfig, field: string, element: Json, inlineRoutes: EnvoyRouteConfig[]): void {
-  switch (field) {
-    case 'static_listeners':
-      config.listeners.push(parseListener(obj(element.listener), 'static', inlineRoutes))
-      return
-    case 'dynamic_listeners':
-      for (const [key, state] of [['active_state', 'active'], ['warming_state', 'warming'], ['draining_state', 'draining']] as const) {
-        if (element[key]) config.listeners.push(parseListener(obj(obj(element[key]).listener), state, inlineRoutes))
-      }
-      return
-    case 'static_route_configs':
-      config.routeConfigs.push(parseRouteConfig(obj(element.route_config), 'static'))
-      return
-    case 'dynamic_route_configs': {
-      const versionInfo = str(element.version_info)
-      config.routeConfigs.push({...parseRouteConfig(obj(element.route_config), 'active'), ...(versionInfo ? {versionInfo} : {})})
-      return
-    }
-    case 'static_clusters':
-    case 'dynamic_active_clusters':
-    case 'dynamic_warming_clusters': {
-      const cluster = obj(element.cluster)
-      const type = str(cluster.type) ?? (cluster.cluster_type ? 'CUSTOM' : undefined)
-      const state = field === 'static_clusters' ? 'static' : field === 'dynamic_active_clusters' ? 'active' : 'warming'
-      config.clusters.push({name: String(cluster.name ?? ''), state, ...(type ? {type} : {})})
-      return
-    }
-    case 'static_secrets':
-    case 'dynamic_active_secrets':
-    case 'dynamic_warming_secrets':
-      config.secrets.push(parseSecret(element, field === 'static_secrets' ? 'static' : field === 'dynamic_active_secrets' ? 'active' : 'warming'))
-      return
-  }
-}
-
-/** The repeated fields doctor reads, in the top-level dump that holds them. */
-const fieldsOf: [string, string[]][] = [
-  ['ListenersConfigDump', ['static_listeners', 'dynamic_listeners']],
-  ['RoutesConfigDump', ['static_route_configs', 'dynamic_route_configs']],
-  ['ClustersConfigDump', ['static_clusters', 'dynamic_active_clusters', 'dynamic_warming_clusters']],
-  ['SecretsConfigDump', ['static_secrets', 'dynamic_active_secrets', 'dynamic_warming_secrets']],
-]
-
-/** The fields a live read asks for one at a time (`config_dump?resource=...`), so only one is in memory at once. */
-export const configDumpSections = ['dynamic_listeners', 'dynamic_route_configs', 'dynamic_active_clusters', 'dynamic_warming_clusters', 'dynamic_active_secrets', 'dynamic_warming_secrets']
-
-/** Parses config_dump JSON bytes; a document that is not one throws a UsageError naming `source`. */
-export function parseConfigDump(bytes: Buffer | string, source: string): EnvoyConfig {
-  const config = emptyConfig()
+  if (!Array.isArray(document.configs)) throw new UsageError(`${source} is not an Envoy config_dump: no "configs" array at the top`, {hint: 'save it with: kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json'})
+  const config: EnvoyConfig = {listeners: [], routeConfigs: [], clusters: [], secrets: []}
   const inlineRoutes: EnvoyRouteConfig[] = []
-  for (const section of parseDocument(bytes, source).map(obj)) {
+  for (const section of document.configs.map(obj)) {
     const type = typeOf(section) ?? ''
     if (type.endsWith('BootstrapConfigDump')) {
       const node = obj(obj(section.bootstrap).node)
       config.nodeId = str(node.id)
       config.istioVersion = str(obj(node.metadata).ISTIO_VERSION)
-      continue
+    } else if (type.endsWith('ListenersConfigDump')) {
+      for (const s of arr(section.static_listeners)) config.listeners.push(parseListener(obj(obj(s).listener), 'static', inlineRoutes))
+      for (const d of arr(section.dynamic_listeners).map(obj)) {
+        for (const [key, state] of [['active_state', 'active'], ['warming_state', 'warming'], ['draining_state', 'draining']] as const) {
+          if (d[key]) config.listeners.push(parseListener(obj(obj(d[key]).listener), state, inlineRoutes))
+        }
+      }
+    } else if (type.endsWith('RoutesConfigDump')) {
+      for (const s of arr(section.static_route_configs)) config.routeConfigs.push(parseRouteConfig(obj(obj(s).route_config), 'static'))
+      for (const d of arr(section.dynamic_route_configs)) {
+        const versionInfo = str(obj(d).version_info)
+        config.routeConfigs.push({...parseRouteConfig(obj(obj(d).route_config), 'active'), ...(versionInfo ? {versionInfo} : {})})
+      }
+    } else if (type.endsWith('ClustersConfigDump')) {
+      for (const [key, state] of [['static_clusters', 'static'], ['dynamic_active_clusters', 'active'], ['dynamic_warming_clusters', 'warming']] as const) {
+        for (const c of arr(section[key])) {
+          const cluster = obj(obj(c).cluster)
+          const type = str(cluster.type) ?? (cluster.cluster_type ? 'CUSTOM' : undefined)
+          config.clusters.push({name: String(cluster.name ?? ''), state, ...(type ? {type} : {})})
+        }
+      }
+    } else if (type.endsWith('SecretsConfigDump')) {
+      for (const s of arr(section.static_secrets)) config.secrets.push(parseSecret(obj(s), 'static'))
+      for (const s of arr(section.dynamic_active_secrets)) config.secrets.push(parseSecret(obj(s), 'active'))
+      for (const s of arr(section.dynamic_warming_secrets)) config.secrets.push(parseSecret(obj(s), 'warming'))
     }
-    const fields = fieldsOf.find(([name]) => type.endsWith(name))?.[1] ?? []
-    for (const field of fields) for (const element of arr(section[field])) addElement(config, field, obj(element), inlineRoutes)
   }
   config.routeConfigs.push(...inlineRoutes)
   return config
-}
-
-/** Adds one `config_dump?resource=FIELD` answer to a model (sections read one by one). */
-export function addConfigDumpSection(config: EnvoyConfig, field: string, bytes: Buffer | string, source: string): EnvoyConfig {
-  if (!configDumpSections.includes(field)) throw new Error(`unknown config_dump section ${field}`)
-  const inlineRoutes: EnvoyRouteConfig[] = []
-  for (const element of parseDocument(bytes, source)) addElement(config, field, obj(element), inlineRoutes)
-  config.routeConfigs.push(...inlineRoutes)
-  return config
-}
-
-export function emptyEnvoyConfig(): EnvoyConfig {
-  return emptyConfig()
 }
 
 /** The route configs a listener's chains point at, by name. */
