@@ -96,7 +96,6 @@ interface DoctorProgress {
 
 export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise<DoctorRun> {
   const state: DoctorProgress = {findings: [], skipped: [], ran: 0}
-  const staticChecks = request.checks.filter((c) => c.layer !== 'live')
   const liveChecks = request.checks.filter((c) => c.layer === 'live')
   const tasks: ProgressTask<DoctorProgress>[] = [
     {
@@ -108,16 +107,18 @@ export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise
         update(`Read the cluster: ${read.length} kinds${notOk.length ? ` (${notOk.join(', ')})` : ''}`)
       },
     },
-    {
-      title: 'Install and config checks',
-      run: async (s, update) => {
-        const run = await runChecks(staticChecks, s.snapshot as SnapshotData)
-        s.findings.push(...run.findings)
-        s.skipped.push(...run.skipped)
-        s.ran += run.ran
-        update(`Install and config checks: ${run.ran} ran, ${run.findings.length} findings${run.skipped.length ? `, ${run.skipped.length} skipped` : ''}`)
-      },
-    },
+    ...(['install', 'config'] as const).map(
+      (layer): ProgressTask<DoctorProgress> => ({
+        title: layer === 'install' ? 'Install checks (CRDs, istiod, gateway pods, Service address)' : 'Config checks (Gateways, VirtualServices, DestinationRules, credentials)',
+        run: async (s, update) => {
+          const run = await runChecks(request.checks.filter((c) => c.layer === layer), s.snapshot as SnapshotData)
+          s.findings.push(...run.findings)
+          s.skipped.push(...run.skipped)
+          s.ran += run.ran
+          update(`${layer === 'install' ? 'Install' : 'Config'} checks: ${run.ran} ran, ${run.findings.length} findings${run.skipped.length ? `, ${run.skipped.length} skipped` : ''}`)
+        },
+      }),
+    ),
     {
       title: 'Envoy on the gateway pods (config_dump, clusters, stats)',
       skip: () => (request.skipEnvoy ? '--skip-envoy' : false),
