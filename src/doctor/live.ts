@@ -133,6 +133,7 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
         } catch (error) {
           first.unreachable = unreachable(error)
         }
+        finish(first)
       }
       const summarise = async (proxy: GatewayProxy) => {
         await perPod(proxy)
@@ -144,6 +145,7 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
         }
       }
       await Promise.all([dumpFirst(), ...others.map(summarise)])
+      others.filter((p) => p.unreachable).forEach(finish)
       const reference = dumped?.config ? routeVersions(dumped.config) : undefined
       await Promise.all(
         others.map(async (proxy) => {
@@ -152,17 +154,17 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
             proxy.config = dumped.config
             proxy.clusters = dumped.clusters
             proxy.configSource = 'shared'
-            return
+          } else {
+            try {
+              await fullDump(proxy)
+              dumped ??= proxy
+            } catch (error) {
+              proxy.unreachable = unreachable(error)
+            }
           }
-          try {
-            await fullDump(proxy)
-            dumped ??= proxy
-          } catch (error) {
-            proxy.unreachable = unreachable(error)
-          }
+          finish(proxy)
         }),
       )
-      members.forEach(finish)
     }),
   )
   return proxies
