@@ -37,11 +37,13 @@ describe('start-up cost: what every command pays', () => {
       /\/src\/certs\/(issue|create|inspect|rotate|secrets)\.ts$/,
       /\/src\/scaffold\/(?!.*options)/,
       /\/src\/kube\/(transport|kubeconfig)\.ts$/,
+      /\/src\/canary\//,
+      /\/plugins\//,
+      /node_modules\/simple-ascii-chart\//,
       /node_modules\/(yaml|ajv|@peculiar|reflect-metadata|listr2|ora|@kubernetes-models|@kubernetes\/client-node|tar-stream)\//,
       /\/src\/(doctor|snapshot|findings)\//,
       // The admin door itself is light (the base command builds it); its parsers and the port-forward are not.
       /\/src\/envoy\/(?!admin\.ts$)/,
-      /\/plugins\/doctor-checks\//,
     ]
     const offenders = loaded.filter((url) => heavy.some((pattern) => pattern.test(url)))
     assert.deepEqual(offenders, [])
