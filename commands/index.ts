@@ -11,6 +11,7 @@ import CertsCreate from './certs/create.ts'
 import CertsInspect from './certs/inspect.ts'
 import CertsRotate from './certs/rotate.ts'
 import Completion from './completion.ts'
+import Doctor from './doctor.ts'
 import Help from './help.ts'
 import SandboxDown from './sandbox/down.ts'
 import SandboxFault from './sandbox/fault.ts'
@@ -31,6 +32,7 @@ export const COMMANDS = {
   'certs:inspect': CertsInspect,
   'certs:rotate': CertsRotate,
   completion: Completion,
+  doctor: Doctor,
   help: Help,
   'sandbox:down': SandboxDown,
   'sandbox:fault': SandboxFault,
