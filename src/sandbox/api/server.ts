@@ -15,7 +15,8 @@ import {ApiStatusError, badRequest, notFound} from './status.ts'
 import {ObjectStore, pageOf} from './store.ts'
 import {toTable} from './table.ts'
 import {decodeKubernetesProtobuf} from './protobuf.ts'
-import {acceptSpdyUpgrade, servePortForward} from './portforward.ts'
+import {acceptSpdyUpgrade, channelPorts, chooseWebSocketProtocol, serveChannelPortForward, servePortForward, serveTunnelledPortForward, spdyTunnelProtocol} from './portforward.ts'
+import {isWebSocketUpgrade, WebSocketConnection} from './websocket.ts'
 import type {Duplex} from 'node:stream'
 import {proxyToPod, proxyToService} from './proxy.ts'
 
@@ -126,7 +127,11 @@ export class SandboxApiServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket))
   }
 
-  /** kubectl port-forward: WebSocket tunnelling is declined (kubectl then falls back to SPDY/3.1). */
+  /**
+   * pods/portforward upgrades, as Kubernetes >= 1.31 serves them: SPDY/3.1 (kubectl <= 1.30 and its
+   * fallback), SPDY tunnelled in a WebSocket (kubectl >= 1.31), and the kubelet's channel
+   * WebSocket (`v4.channel.k8s.io`, client-node and browsers).
+   */
   private upgrade(req: IncomingMessage, socket: Duplex): void {
     const refuse = (error: ApiStatusError) => {
       const body = JSON.stringify(error.toStatus())
@@ -134,13 +139,23 @@ export class SandboxApiServer {
     }
     socket.on('error', () => undefined)
     if (!this.authorized(req)) return refuse(new ApiStatusError(401, 'Unauthorized', 'Unauthorized'))
-    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(new URL(req.url ?? '/', 'https://127.0.0.1').pathname)
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(url.pathname)
     if (!match) return refuse(new ApiStatusError(400, 'BadRequest', 'upgrade requests are served for pods/portforward only'))
     const pod = this.store.get('', 'Pod', decodeURIComponent(match[1]!), decodeURIComponent(match[2]!))
     if (!pod) return refuse(notFound('pods', '', decodeURIComponent(match[2]!)))
     if ((pod.status as {phase?: string} | undefined)?.phase !== 'Running') return refuse(new ApiStatusError(400, 'BadRequest', `pod ${pod.metadata.name} is not running`))
-    if (!acceptSpdyUpgrade(req, socket)) return refuse(new ApiStatusError(400, 'BadRequest', 'unable to upgrade: only SPDY/3.1 with portforward.k8s.io is supported'))
-    servePortForward(socket, {pod, mesh: this.mesh})
+    const target = {pod, mesh: this.mesh}
+    if (isWebSocketUpgrade(req)) {
+      const choice = chooseWebSocketProtocol(req)
+      if ('error' in choice) return refuse(new ApiStatusError(400, 'BadRequest', choice.error))
+      if (choice.protocol === spdyTunnelProtocol) return serveTunnelledPortForward(new WebSocketConnection(req, socket, choice.protocol), target)
+      const ports = channelPorts(url)
+      if (typeof ports === 'string') return refuse(new ApiStatusError(400, 'BadRequest', ports))
+      return serveChannelPortForward(new WebSocketConnection(req, socket, choice.protocol), target, ports, choice.protocol === 'v4.base64.channel.k8s.io')
+    }
+    if (!acceptSpdyUpgrade(req, socket)) return refuse(new ApiStatusError(400, 'BadRequest', 'unable to upgrade: missing upgrade headers in request'))
+    servePortForward(socket, target)
   }
 
   /** Listens on 127.0.0.1 only; resolves with the port. */
@@ -254,6 +269,8 @@ export class SandboxApiServer {
     if (subresource === 'log' && type.kind === 'Pod' && name) {
       const pod = this.api.get(type, namespace, name)
       const container = url.searchParams.get('container') ?? ((pod.spec as {containers?: {name: string}[]})?.containers?.[0]?.name ?? '')
+      const log = this.mesh?.podLogs?.(namespace ?? '', name, container)
+      if (log !== undefined) return send(res, 200, log, 'text/plain')
       return send(res, 200, `simulated container ${container} of pod ${namespace}/${name}: the kubectl-gw sandbox runs no processes, so there are no logs\n`, 'text/plain')
     }
     if (subresource === 'scale' && (type.kind === 'Deployment' || type.kind === 'ReplicaSet') && name) return this.serveScale(req, res, url, target)
