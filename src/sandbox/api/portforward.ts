@@ -170,6 +170,8 @@ export function serveChannelPortForward(ws: WebSocketConnection, target: Forward
       return undefined
     }
     local.on('data', (chunk: Buffer) => send(2 * i, chunk))
+    // The pod hung up: the kubelet closes the WebSocket (port-forward has no per-channel close).
+    local.on('end', () => ws.close(1000))
     local.on('close', () => ws.close(1000))
     return local
   })
