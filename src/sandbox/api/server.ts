@@ -6,9 +6,9 @@ import {parse as parseYaml} from 'yaml'
 import type {MeshFactory, SimulatedMesh, StoredObject} from '../mesh-contract.ts'
 import type {SandboxPki} from '../tls.ts'
 import {ClusterApi, patchContentTypes, type FieldValidation, type PatchType} from './cluster.ts'
-import {apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo} from './discovery.ts'
+import {apiGroup, apiGroupList, apiResourceList, apiVersions, kubernetesVersion, versionInfo} from './discovery.ts'
 import {applyJsonPatch, applyMergePatch, type Json} from './patch.ts'
-import {openApiDocument, openApiIndex} from './openapi.ts'
+import {openApiDocument, openApiIndex, openApiV2} from './openapi.ts'
 import {ResourceRegistry, servedResources, type ResourceType} from './resources.ts'
 import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.ts'
 import {ApiStatusError, badRequest, notFound} from './status.ts'
@@ -195,6 +195,11 @@ export class SandboxApiServer {
     if (path === '/api') return send(res, 200, apiVersions())
     if (path === '/apis') return send(res, 200, apiGroupList(this.registry))
     if (path === '/openapi/v3') return send(res, 200, openApiIndex(this.registry))
+    if (path === '/openapi/v2') {
+      const document = openApiV2(req.headers.accept ?? '', kubernetesVersion.gitVersion)
+      res.writeHead(200, {'Content-Type': document.contentType, 'Content-Length': document.body.length})
+      return void res.end(document.body)
+    }
     if (path.startsWith('/openapi/v3/')) {
       const document = openApiDocument(this.registry, path.slice('/openapi/v3/'.length))
       if (!document) throw new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource')
