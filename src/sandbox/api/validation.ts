@@ -22,7 +22,11 @@ const validators = new Map<string, Promise<Validator | undefined>>()
 async function loadIstioValidator(version: string, kind: string): Promise<Validator | undefined> {
   if (!istioModels[version]?.includes(kind)) return undefined
   const module = (await import(`@kubernetes-models/istio/networking.istio.io/${version}/${kind}`)) as Record<string, new (data: unknown) => {validate(): void}>
-  const Model = module[kind]!
+  return modelValidator(module[kind]!)
+}
+
+/** A kubernetes-models class as a validator: its schema errors, or none. */
+function modelValidator(Model: new (data: unknown) => {validate(): void}): Validator {
   return (object) => {
     try {
       new Model(object).validate()
@@ -40,6 +44,21 @@ function istioValidator(version: string, kind: string): Promise<Validator | unde
   let validator = validators.get(key)
   if (!validator) {
     validator = loadIstioValidator(version, kind)
+    validators.set(key, validator)
+  }
+  return validator
+}
+
+/** Gateway API kinds validated against the schemas in @kubernetes-models/gateway-api (generated from its CRDs). */
+const gatewayApiModels: Record<string, string[]> = {v1: ['Gateway', 'GatewayClass', 'HTTPRoute', 'GRPCRoute'], v1beta1: ['ReferenceGrant']}
+
+function gatewayApiValidator(version: string, kind: string): Promise<Validator | undefined> {
+  const key = `gateway-api/${version}/${kind}`
+  let validator = validators.get(key)
+  if (!validator) {
+    validator = gatewayApiModels[version]?.includes(kind)
+      ? import(`@kubernetes-models/gateway-api/gateway.networking.k8s.io/${version}/${kind}`).then((module: Record<string, new (data: unknown) => {validate(): void}>) => modelValidator(module[kind]!))
+      : Promise.resolve(undefined)
     validators.set(key, validator)
   }
   return validator
@@ -243,8 +262,8 @@ export function updateCauses(kind: string, current: Record<string, unknown>, nex
 /** All validation failures for an object about to be stored; empty when it is valid. */
 export async function validateObject(group: string, version: string, kind: string, object: Record<string, unknown>): Promise<StatusCause[]> {
   const causes = metadataCauses(object as {metadata?: Record<string, unknown>}, kind)
-  if (group === 'networking.istio.io') {
-    const validator = await istioValidator(version, kind)
+  if (group === 'networking.istio.io' || group === 'gateway.networking.k8s.io') {
+    const validator = await (group === 'networking.istio.io' ? istioValidator(version, kind) : gatewayApiValidator(version, kind))
     if (validator) causes.push(...schemaCauses(object as Json, validator(object as Json)))
   } else if (!group || group === 'apps') {
     causes.push(...builtinCauses(kind, object), ...payloadCauses(kind, object))

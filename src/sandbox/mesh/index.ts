@@ -31,7 +31,7 @@ export interface MeshOptions {
 }
 
 /** The kinds istiod watches; other writes (ConfigMaps, CRDs, ...) do not trigger a push. */
-const watchedKinds = new Set(['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Service', 'Endpoints', 'EndpointSlice', 'Pod', 'Secret', 'Deployment', 'Namespace'])
+const watchedKinds = new Set(['Gateway', 'HTTPRoute', 'ReferenceGrant', 'GatewayClass', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Service', 'Endpoints', 'EndpointSlice', 'Pod', 'Secret', 'Deployment', 'Namespace'])
 
 export interface SandboxMesh extends SimulatedMesh {
   /** Runs `seconds` of simulated traffic now (what each timer tick does). */

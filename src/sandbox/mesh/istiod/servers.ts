@@ -110,6 +110,8 @@ export function resolvePorts(selecting: MeshService[], pod: MeshPod, number: num
 /** The Gateways whose selector picks this pod (all namespaces; an empty selector picks every gateway). */
 export function gatewaysFor(world: MeshWorld, pod: MeshPod): StoredObject[] {
   return world.gateways.filter((gw) => {
+    // A Gateway API Gateway applies only to the endpoints of its Service, in its own namespace.
+    if (gw.metadata.annotations?.['internal.istio.io/gateway-service'] && gw.metadata.namespace !== pod.namespace) return false
     const selector = labelsOf(obj(gw.spec).selector)
     return Object.entries(selector).every(([k, v]) => pod.labels[k] === v)
   })
