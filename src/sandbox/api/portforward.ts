@@ -138,7 +138,16 @@ export function chooseWebSocketProtocol(req: IncomingMessage): {protocol: string
 /** Protocol B: the WebSocket's binary messages are the SPDY connection's bytes. */
 export function serveTunnelledPortForward(ws: WebSocketConnection, target: ForwardTarget): void {
   const [ours, spdySide] = duplexPair()
-  ours.on('data', (chunk: Buffer) => ws.send(chunk))
+  // SPDY writes a frame header and its payload separately: one WebSocket message per tick carries both.
+  let pending: Buffer[] = []
+  const flush = () => {
+    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending)
+    pending = []
+    ws.send(chunk)
+  }
+  ours.on('data', (chunk: Buffer) => {
+    if (pending.push(chunk) === 1) setImmediate(flush)
+  })
   ours.on('error', () => undefined)
   ours.on('close', () => ws.close(1000))
   ws.handlers = {
