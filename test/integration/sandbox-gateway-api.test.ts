@@ -150,6 +150,13 @@ spec:
     }
   })
 
+  it('deleting the Gateway takes its managed deployment, service and pods with it', async () => {
+    assert.equal((await sb.kubectl(['delete', 'gateways.gateway.networking.k8s.io', 'web'])).code, 0)
+    await sb.sandbox.controllers.settled()
+    const left = await sb.kubectl(['get', 'deployments,services,serviceaccounts,pods', '-l', 'gateway.networking.k8s.io/gateway-name=web', '-o', 'name'])
+    assert.equal(left.stdout, '')
+  })
+
   it('validates Gateway API objects against their CRD schema (422)', async () => {
     const bad = await sb.kubectl(['apply', '-f', '-'], 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: bad}\nspec: {listeners: [{name: http, port: 99999, protocol: HTTP}]}\n')
     assert.notEqual(bad.code, 0)

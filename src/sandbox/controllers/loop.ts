@@ -102,7 +102,8 @@ export class ControllerLoop {
   private collectGarbage(owner: StoredObject): void {
     const namespace = owner.metadata.namespace
     if (!namespace) return
-    const dependentKinds = owner.kind === 'Deployment' ? [['apps', 'ReplicaSet']] : owner.kind === 'ReplicaSet' ? [['', 'Pod']] : []
+    const gatewayApiGateway = owner.kind === 'Gateway' && owner.apiVersion.startsWith('gateway.networking.k8s.io/')
+    const dependentKinds = owner.kind === 'Deployment' ? [['apps', 'ReplicaSet']] : owner.kind === 'ReplicaSet' ? [['', 'Pod']] : gatewayApiGateway ? [['apps', 'Deployment'], ['', 'Service'], ['', 'ServiceAccount']] : []
     for (const [group, kind] of dependentKinds) {
       for (const dependent of this.api.store.list(group!, kind!, namespace)) {
         if ((dependent.metadata.ownerReferences as {uid: string}[] | undefined)?.some((r) => r.uid === owner.metadata.uid)) {
