@@ -1,6 +1,7 @@
 /**
  * Sandbox API figures for the README:
  *  - time from `kubectl gw sandbox up --detach` to ready (the built CLI, fresh state dir);
+ *  - creates, 20 concurrent and one at a time: what acknowledging only fsynced writes costs;
  *  - requests per second for GET of one VirtualService and LIST of 1,000 VirtualServices,
  *    over keep-alive HTTPS with the bearer token, as a client like kubectl-gw makes them.
  * Run: npm run build && node bench/sandbox-api.ts
@@ -60,6 +61,16 @@ try {
     )
   }
   const createMs = performance.now() - createStarted
+  // One at a time: each write waits for its own fsync before the next is sent (the worst case for durability).
+  const serial: number[] = []
+  for (let i = 0; i < 200; i++) {
+    const started = performance.now()
+    const response = await request('POST', '/api/v1/namespaces/default/configmaps', {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: `bench-cm-${i}`}, data: {i: String(i)}})
+    if (response.status !== 201) throw new Error(`serial create: HTTP ${response.status}`)
+    serial.push(performance.now() - started)
+  }
+  const sortedSerial = [...serial].sort((a, b) => a - b)
+  const percentile = (p: number) => sortedSerial[Math.min(sortedSerial.length - 1, Math.floor((p / 100) * sortedSerial.length))]!
   async function rate(label: string, requestPath: string, seconds: number, concurrency: number): Promise<string> {
     let count = 0
     let bytes = 0
@@ -79,6 +90,7 @@ try {
   const results = [
     `sandbox up --detach to ready: median ${median(startups).toFixed(0)} ms (runs: ${startups.map((s) => s.toFixed(0)).join(', ')} ms; demo world, fresh state)`,
     `create 1,000 VirtualServices (validated): ${createMs.toFixed(0)} ms (${((1000 / createMs) * 1000).toFixed(0)} creates/s, 20 concurrent)`,
+    `create 200 ConfigMaps one at a time: p50 ${percentile(50).toFixed(1)} ms, p99 ${percentile(99).toFixed(1)} ms per create (${((200 / serial.reduce((a, b) => a + b, 0)) * 1000).toFixed(0)} creates/s)`,
     await rate('GET one VirtualService', `${base}/bench-vs-0500`, 3, 8),
     await rate('LIST 1,000 VirtualServices', base, 5, 4),
     await rate('LIST 1,000 VirtualServices with labelSelector, limit=500 pages', `${base}?labelSelector=bench%3Dyes&limit=500`, 3, 4),

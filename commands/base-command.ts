@@ -1,5 +1,6 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {isInteractive, systemClock, type GwContext, type Io, type OutputStream} from '../src/context.ts'
+import {createEnvoyAdmin} from '../src/envoy/admin.ts'
 import {ExitCode, isGwError} from '../src/errors.ts'
 import {createKubeClient} from '../src/kube/connect.ts'
 import {parseDuration} from '../src/duration.ts'
@@ -81,6 +82,7 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
     })
     this.builtContext = {
       kube,
+      envoy: createEnvoyAdmin(kube),
       clock: systemClock,
       io,
       namespace: async () => this.flags.namespace ?? (await kube.connection()).namespace,

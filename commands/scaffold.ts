@@ -1,11 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import type {ScaffoldResult} from '../src/scaffold/scaffold.ts'
+import {ExitCode} from '../src/errors.ts'
 import {GwCommand} from './base-command.ts'
 
 const builderGroup = 'SCAFFOLD'
 /** Flags that build the spec; -f replaces all of them. */
 const builder = {helpGroup: builderGroup}
-const builderFlags = ['host', 'service', 'route', 'tls', 'credential', 'generate-cert', 'https-redirect', 'subsets', 'weights', 'timeout', 'retries', 'per-try-timeout', 'retry-on', 'lb', 'rate-limit', 'hpa', 'pdb', 'selector', 'api', 'egress']
+const builderFlags = ['host', 'service', 'route', 'tls', 'credential', 'generate-cert', 'https-redirect', 'subsets', 'weights', 'timeout', 'retries', 'per-try-timeout', 'retry-on', 'lb', 'rate-limit', 'hpa', 'pdb', 'gateway-wide', 'selector', 'api', 'egress']
 
 export default class Scaffold extends GwCommand<typeof Scaffold> {
   static override summary = 'Generate, validate and apply a Gateway, VirtualServices and DestinationRules (plus rate limit, HPA, PDB, egress).'
@@ -49,9 +50,10 @@ namespace istio-system and port 80 unless given.`
     'per-try-timeout': Flags.string({...builder, description: 'Timeout per retry attempt, e.g. 10s.'}),
     'retry-on': Flags.string({...builder, description: 'Envoy retry conditions and status codes, e.g. connect-failure,refused-stream,503.'}),
     lb: Flags.string({...builder, description: 'Load balancer of the --service destination.', options: ['ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH']}),
-    'rate-limit': Flags.string({...builder, description: 'Local rate limit at the gateway pods, COUNT/UNIT, e.g. 100/s.'}),
-    hpa: Flags.string({...builder, description: 'Autoscale the gateway Deployment, e.g. min=2,max=10,cpu=70.'}),
-    pdb: Flags.string({...builder, description: 'Disruption budget for the gateway pods, e.g. min-available=1.'}),
+    'rate-limit': Flags.string({...builder, description: "Local rate limit at the gateway pods for this application's hosts, COUNT/UNIT, e.g. 100/s (with --gateway-wide: for every host)."}),
+    hpa: Flags.string({...builder, description: 'Autoscale the shared gateway Deployment, e.g. min=2,max=10,cpu=70 (needs --gateway-wide).'}),
+    pdb: Flags.string({...builder, description: 'Disruption budget for the shared gateway pods, e.g. min-available=1 (needs --gateway-wide).'}),
+    'gateway-wide': Flags.boolean({...builder, description: 'Mean --hpa, --pdb and --rate-limit for the shared gateway workload as a whole (every Gateway on it).'}),
     selector: Flags.string({...builder, description: 'Gateway workload labels, k=v (default istio=ingressgateway).', multiple: true}),
     api: Flags.string({...builder, description: 'Object API to emit.', options: ['istio', 'gateway-api']}),
     egress: Flags.string({...builder, description: 'Scaffold the egress gateway pattern for this external host.'}),
@@ -65,7 +67,7 @@ namespace istio-system and port 80 unless given.`
   async run(): Promise<ScaffoldResult | undefined> {
     const {readScaffoldInput} = await import('../src/scaffold/input.ts')
     const {runScaffold} = await import('../src/scaffold/scaffold.ts')
-    const {scaffoldObjectsYaml, scaffoldView, shownResult, warningLines} = await import('../src/ui/scaffold-view.ts')
+    const {omittedSecretsNote, scaffoldObjectsYaml, scaffoldView, shownResult, warningLines} = await import('../src/ui/scaffold-view.ts')
     const ctx = this.gwContext()
     const f = this.flags
     const dryRun = f['dry-run'] as 'none' | 'client' | 'server'
@@ -90,6 +92,7 @@ namespace istio-system and port 80 unless given.`
         rateLimit: f['rate-limit'],
         hpa: f.hpa,
         pdb: f.pdb,
+        gatewayWide: f['gateway-wide'],
         selector: f.selector ?? [],
         api: f.api as 'istio' | 'gateway-api' | undefined,
         egress: f.egress,
@@ -98,9 +101,13 @@ namespace istio-system and port 80 unless given.`
     const namespace = f.namespace ?? (dryRun === 'client' ? await ctx.namespace().catch(() => 'default') : await ctx.namespace())
     const result = await runScaffold(ctx, {...input, namespace, dryRun, diff: f.diff, outDir: f['out-dir'], forceConflicts: f['force-conflicts']})
     for (const warning of warningLines(result)) ctx.io.stderr.write(`${warning}\n`)
-    const shown = shownResult(result, f['show-secrets'])
-    if (this.outputFormat === 'yaml') ctx.io.stdout.write(await scaffoldObjectsYaml(shown))
-    else await this.print(shown, scaffoldView)
+    if (this.outputFormat === 'yaml') {
+      const {yaml, omitted} = await scaffoldObjectsYaml(result, f['show-secrets'])
+      if (omitted.length) ctx.io.stderr.write(`${omittedSecretsNote(omitted)}\n`)
+      ctx.io.stdout.write(yaml)
+    } else await this.print(shownResult(result, f['show-secrets']), scaffoldView)
+    // As kubectl diff: exit 1 when applying would change something.
+    if (result.mode === 'diff' && result.objects.some((o) => o.action !== 'unchanged')) this.setExitCode(ExitCode.jobFailed)
     return result
   }
 }

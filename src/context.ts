@@ -1,3 +1,4 @@
+import type {EnvoyAdmin} from './envoy/admin.ts'
 import type {KubeClient} from './kube/client.ts'
 
 /** Where a command's output goes; commands and the core never touch process.stdout directly. */
@@ -25,6 +26,8 @@ export interface Clock {
 /** The one context the core receives: every side effect goes through it. */
 export interface GwContext {
   kube: KubeClient
+  /** Envoy admin of the gateway pods (pod proxy, port-forward fallback). */
+  envoy: EnvoyAdmin
   clock: Clock
   io: Io
   /** Namespace after kubectl's defaulting (flag, then kubeconfig context, then "default"). */

@@ -44,8 +44,9 @@ State survives down/up; --reset starts afresh.`
     const stateDir = stateDirFrom(this.flags['state-dir'])
     const kubeconfigOut = path.resolve(this.flags['kubeconfig-out'] ?? path.join(stateDir, 'kubeconfig'))
     const [{assertNotRunning, startDetached}, {sandboxUpView}] = await Promise.all([import('../../src/sandbox/process.ts'), import('../../src/ui/sandbox-view.ts')])
-    assertNotRunning(stateDir)
     if (this.flags.detach) {
+      // The early, friendly refusal; the background process's lock is what makes it exclusive.
+      await assertNotRunning(stateDir)
       // The background process gets the resolved flags, not a copy of argv: flags given once must not arrive twice.
       const flags = this.flags
       const args = [
@@ -71,13 +72,30 @@ State survives down/up; --reset starts afresh.`
   }
 
   private async runForeground(options: {stateDir: string; kubeconfigOut: string; istioVersion: string}): Promise<SandboxStatus & {detached: boolean}> {
-    const {startSandbox, SandboxStateMismatch, sandboxKubeconfig} = await import('../../src/sandbox/sandbox.ts')
-    const {recordRunning, clearRuntime} = await import('../../src/sandbox/process.ts')
+    const {startSandbox, SandboxStateMismatch, SandboxStateCorrupt, sandboxKubeconfig} = await import('../../src/sandbox/sandbox.ts')
+    const {recordRunning, clearRuntime, sandboxRunning} = await import('../../src/sandbox/process.ts')
+    const {acquireLock, SandboxLocked} = await import('../../src/sandbox/lock.ts')
     const {sandboxUpView} = await import('../../src/ui/sandbox-view.ts')
     const {createSimulatedMesh} = await import('../../src/sandbox/mesh/index.ts')
     const {startScrapeServer} = await import('../../src/sandbox/mesh/scrape-server.ts')
     const stderr = (text: string) => process.stderr.write(text)
     const startedAt = new Date()
+    /** Tells a parent `up --detach` why this process could not start, keeping usage errors exit 2. */
+    const reportFailure = (error: unknown) =>
+      new Promise<void>((resolve) => {
+        if (!process.send) return resolve()
+        // Awaited: a process that exits right after send() may take the message with it.
+        process.send({error: (error as Error).message, usage: error instanceof UsageError, hint: (error as UsageError).hint}, () => resolve())
+      })
+    // Exclusive: the lock is taken before the state is read, so two `up` on one folder cannot both start.
+    let lock
+    try {
+      lock = await acquireLock(options.stateDir)
+    } catch (error) {
+      const refusal = error instanceof SandboxLocked ? sandboxRunning(options.stateDir, error.holder?.pid) : error
+      await reportFailure(refusal)
+      throw refusal
+    }
     let sandbox
     try {
       sandbox = await startSandbox({
@@ -90,9 +108,16 @@ State survives down/up; --reset starts afresh.`
         onError: (error) => stderr(`sandbox: ${(error as Error).message}\n`),
       })
     } catch (error) {
-      const message = error instanceof SandboxStateMismatch ? new UsageError(error.message, {hint: 'pass --reset to start afresh, or --state-dir for a separate sandbox'}) : error
-      process.send?.({error: (message as Error).message})
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--port ${this.flags.port}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
+      const message =
+        error instanceof SandboxStateMismatch
+          ? new UsageError(error.message, {hint: 'pass --reset to start afresh, or --state-dir for a separate sandbox'})
+          : error instanceof SandboxStateCorrupt
+            ? new UsageError(`the sandbox state cannot be read: ${error.message}`, {hint: `pass --reset to start afresh (it replaces ${error.file}), or --state-dir for a separate sandbox`})
+            : (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+              ? new UsageError(`--port ${this.flags.port}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
+              : error
+      await reportFailure(message)
+      await lock.release()
       throw message
     }
     let scrape
@@ -100,9 +125,10 @@ State survives down/up; --reset starts afresh.`
       scrape = await startScrapeServer(sandbox.server.mesh!, {port: this.flags['metrics-port']})
     } catch (error) {
       await sandbox.close()
-      process.send?.({error: (error as Error).message})
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`--metrics-port ${this.flags['metrics-port']}: the port is in use`, {hint: 'pick another port, or 0 for any free one'})
-      throw error
+      await lock.release()
+      const message = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new UsageError(`--metrics-port ${this.flags['metrics-port']}: the port is in use`, {hint: 'pick another port, or 0 for any free one'}) : error
+      await reportFailure(message)
+      throw message
     }
     const runtime = recordRunning(sandbox, {stateDir: options.stateDir, kubeconfigOut: options.kubeconfigOut, kubeconfig: sandboxKubeconfig(sandbox), startedAt, metricsUrl: scrape.url})
     const {port: _port, ...facts} = runtime
@@ -112,10 +138,13 @@ State survives down/up; --reset starts afresh.`
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve())
       process.once('SIGTERM', () => resolve())
+      lock.onStopRequest(() => resolve())
     })
     await scrape.close()
     await sandbox.close()
     clearRuntime(options.stateDir, process.pid)
+    // Last: whoever waits in `sandbox down` returns once the state is saved.
+    await lock.release()
     if (!process.send) stderr('Sandbox stopped; state saved.\n')
     return result
   }

@@ -1,9 +1,11 @@
 import {constants as fsConstants} from 'node:fs'
-import {chmod, mkdir, open, readFile, stat} from 'node:fs/promises'
+import {chmod, mkdir, open, stat} from 'node:fs/promises'
 import path from 'node:path'
 import type {GwContext} from '../context.ts'
 import {ExitCode, GwError, UsageError} from '../errors.ts'
 import type {KubeObject} from '../kube/client.ts'
+import {isConflict} from '../kube/api-errors.ts'
+import {checkOutDir, readInputFile} from '../local-files.ts'
 import {validateHosts} from './hosts.ts'
 import {credentialNamespace, type NamespaceSource} from './placement.ts'
 import {
@@ -19,6 +21,7 @@ import {
   cacertSecretName,
   caSecretName,
   clientSecretName,
+  defaultClientName,
   credentialSecrets,
   roleOf,
   secretMaterial,
@@ -104,7 +107,7 @@ export function validateCreateFlags(flags: CreateFlags): CreateCredentialRequest
   }
   if (flags.caSecret !== undefined && flags.caCert !== undefined) throw new UsageError('--ca-secret cannot be combined with --ca-cert/--ca-key: pick one CA')
   if (flags.caSecret !== undefined) validateSecretName(flags.caSecret, '--ca-secret')
-  const clients = flags.mutual && flags.clients.length === 0 ? ['client'] : [...new Set(flags.clients)]
+  const clients = flags.mutual && flags.clients.length === 0 ? [defaultClientName] : [...new Set(flags.clients)]
   for (const client of clients) validateClientName(flags.name, client)
   const ca: CaChoice =
     flags.caCert !== undefined && flags.caKey !== undefined
@@ -172,8 +175,9 @@ export interface CreateCredentialResult {
 
 async function readPem(file: string, flag: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8')
+    return await readInputFile(file, flag)
   } catch (error) {
+    if (error instanceof UsageError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new UsageError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`}`)
   }
@@ -219,13 +223,16 @@ interface PlannedFile {
   mode: number
 }
 
+/** client.crt for the default client, client-NAME.crt for a named one (as the secrets are named). */
+const clientFileBase = (client: string) => (client === defaultClientName ? 'client' : `client-${client}`)
+
 function plannedFiles(bundle: CredentialBundle): PlannedFile[] {
   const files: PlannedFile[] = [{name: 'ca.crt', content: bundle.ca.certificate, mode: 0o644}]
   // The CA key is only ours to hand out when we made it; a given CA's key is already the user's.
   if (bundle.ca.generated) files.push({name: 'ca.key', content: bundle.ca.privateKey, mode: 0o600})
   files.push({name: 'tls.crt', content: bundle.server.certificate, mode: 0o644}, {name: 'tls.key', content: bundle.server.privateKey, mode: 0o600})
   for (const client of bundle.clients) {
-    files.push({name: `client-${client.name}.crt`, content: client.certificate, mode: 0o644}, {name: `client-${client.name}.key`, content: client.privateKey, mode: 0o600})
+    files.push({name: `${clientFileBase(client.name)}.crt`, content: client.certificate, mode: 0o644}, {name: `${clientFileBase(client.name)}.key`, content: client.privateKey, mode: 0o600})
   }
   return files
 }
@@ -233,18 +240,11 @@ function plannedFiles(bundle: CredentialBundle): PlannedFile[] {
 function plannedFileNames(request: CreateCredentialRequest): string[] {
   const names = ['ca.crt', 'tls.crt', 'tls.key']
   if (request.ca.kind === 'generate') names.push('ca.key')
-  for (const client of request.clients) names.push(`client-${client}.crt`, `client-${client}.key`)
+  for (const client of request.clients) names.push(`${clientFileBase(client)}.crt`, `${clientFileBase(client)}.key`)
   return names
 }
 
 async function existingFiles(dir: string, names: string[]): Promise<string[]> {
-  try {
-    const info = await stat(dir)
-    if (!info.isDirectory()) throw new UsageError(`--out-dir ${dir}: exists and is not a directory`)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
   const found: string[] = []
   for (const name of names) {
     try {
@@ -276,6 +276,55 @@ async function writeFiles(dir: string, files: PlannedFile[], overwrite: boolean)
   return written
 }
 
+async function existingSecrets(ctx: GwContext, namespace: string, names: string[]): Promise<Map<string, Secret>> {
+  const existing = new Map<string, Secret>()
+  const found = await Promise.all(names.map((name) => ctx.kube.get<Secret>({apiVersion: 'v1', kind: 'Secret', namespace, name})))
+  found.forEach((secret, i) => secret && existing.set(names[i] as string, secret))
+  return existing
+}
+
+const credentialWriteAttempts = 5
+
+/**
+ * Writes a credential's secrets as one: each replace is guarded by the resourceVersion read, and
+ * with --overwrite a 409 (someone wrote in between) re-reads and re-writes the whole set, so the
+ * stored CA, server and client certificates always belong together.
+ */
+async function writeCredentialSecrets(ctx: GwContext, objects: Secret[], options: {namespace: string; existing: Map<string, Secret>; dryRun: boolean; overwrite: boolean}): Promise<WrittenSecret[]> {
+  let existing = options.existing
+  for (let attempt = 1; ; attempt++) {
+    const written: WrittenSecret[] = []
+    try {
+      for (const object of objects) {
+        const name = object.metadata.name as string
+        const before = existing.get(name)
+        if (before) await ctx.kube.replace({...object, metadata: {...object.metadata, resourceVersion: before.metadata.resourceVersion}} as KubeObject, {dryRun: options.dryRun})
+        else await ctx.kube.create(object, {dryRun: options.dryRun})
+        written.push({namespace: options.namespace, name, type: object.type ?? 'Opaque', role: roleOf(object) ?? 'server', action: before ? 'replaced' : 'created'})
+      }
+      return written
+    } catch (error) {
+      // Without --overwrite a 409 means someone else's secret appeared: never replace it.
+      if (!isConflict(error) || !options.overwrite || attempt === credentialWriteAttempts) {
+        await removeCreated(ctx, written, options.dryRun)
+        throw error
+      }
+      ctx.io.debug(`409 after writing ${written.map((w) => w.name).join(', ') || 'nothing'}: re-reading and re-writing the whole credential`)
+      existing = await existingSecrets(ctx, options.namespace, objects.map((o) => o.metadata.name as string))
+    }
+  }
+}
+
+/** A credential is written whole or not at all: secrets this run created are deleted again when it cannot finish. */
+async function removeCreated(ctx: GwContext, written: WrittenSecret[], dryRun: boolean): Promise<void> {
+  if (dryRun) return
+  for (const secret of written.filter((w) => w.action === 'created')) {
+    await ctx.kube.delete({apiVersion: 'v1', kind: 'Secret', namespace: secret.namespace, name: secret.name}).catch((error: unknown) => {
+      ctx.io.stderr.write(`Warning: could not remove secret ${secret.namespace}/${secret.name} after the failed write: ${(error as Error).message}\n`)
+    })
+  }
+}
+
 function plannedSecretNames(request: CreateCredentialRequest): string[] {
   const names = [request.name]
   if (request.ca.kind === 'generate') names.push(caSecretName(request.name))
@@ -301,6 +350,7 @@ export async function createCredential(ctx: GwContext, request: CreateCredential
   const {ca, storage} = await loadCa(ctx, request.ca, namespace)
 
   if (request.outDir && !offline) {
+    await checkOutDir(request.outDir)
     const clash = await existingFiles(request.outDir, plannedFileNames(request))
     if (clash.length > 0 && !request.overwrite) {
       throw new GwError(`refusing to overwrite ${clash.map((f) => path.join(request.outDir as string, f)).join(', ')}`, ExitCode.jobFailed, {
@@ -308,11 +358,9 @@ export async function createCredential(ctx: GwContext, request: CreateCredential
       })
     }
   }
-  const existing = new Map<string, Secret>()
+  let existing = new Map<string, Secret>()
   if (!offline) {
-    const names = plannedSecretNames(request)
-    const found = await Promise.all(names.map((name) => ctx.kube.get<Secret>({apiVersion: 'v1', kind: 'Secret', namespace, name})))
-    found.forEach((secret, i) => secret && existing.set(names[i] as string, secret))
+    existing = await existingSecrets(ctx, namespace, plannedSecretNames(request))
     if (existing.size > 0 && !request.overwrite) {
       throw new GwError(`refusing to overwrite existing secret${existing.size > 1 ? 's' : ''} ${[...existing.keys()].map((n) => `${namespace}/${n}`).join(', ')}`, ExitCode.jobFailed, {
         hint: 'pass --overwrite to replace them, or `kubectl gw certs rotate` to renew the server certificate from the same CA',
@@ -340,22 +388,7 @@ export async function createCredential(ctx: GwContext, request: CreateCredential
   })
   const objects = credentialSecrets(request.name, namespace, bundle, {mutual: request.mutual, separateCaSecret: request.separateCaSecret, caStorage: storage})
 
-  const written: WrittenSecret[] = []
-  if (!offline) {
-    const dryRun = request.dryRun === 'server'
-    for (const object of objects) {
-      const name = object.metadata.name as string
-      const before = existing.get(name)
-      if (before) {
-        // Guarded replace: if someone changed it since we looked, the server answers 409 instead of losing their write.
-        const next: KubeObject = {...object, metadata: {...object.metadata, resourceVersion: before.metadata.resourceVersion}}
-        await ctx.kube.replace(next, {dryRun})
-      } else {
-        await ctx.kube.create(object, {dryRun})
-      }
-      written.push({namespace, name, type: object.type ?? 'Opaque', role: roleOf(object) ?? 'server', action: before ? 'replaced' : 'created'})
-    }
-  }
+  const written = offline ? [] : await writeCredentialSecrets(ctx, objects, {namespace, existing, dryRun: request.dryRun === 'server', overwrite: request.overwrite})
   const files = request.outDir && request.dryRun === 'none' ? await writeFiles(request.outDir, plannedFiles(bundle), request.overwrite) : []
 
   return {

@@ -1,3 +1,4 @@
+import type {X509Certificate} from 'node:crypto'
 import {isIP} from 'node:net'
 import {UsageError} from '../errors.ts'
 
@@ -55,4 +56,12 @@ export function hostCoveredBy(gatewayHost: string, sans: string[]): boolean | un
 function stripNamespace(host: string): string {
   const slash = host.indexOf('/')
   return slash < 0 ? host : host.slice(slash + 1)
+}
+
+/** The DNS and IP SANs of a certificate, in order, as hosts (what --host took when it was issued). */
+export function certificateHosts(cert: X509Certificate): string[] {
+  return (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:') || entry.startsWith('IP Address:'))
+    .map((entry) => entry.slice(entry.indexOf(':') + 1))
 }

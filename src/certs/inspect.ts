@@ -1,6 +1,6 @@
 import type {X509Certificate as NodeX509Certificate, KeyObject} from 'node:crypto'
 import type {GwContext} from '../context.ts'
-import {ExitCode, GwError} from '../errors.ts'
+import {UsageError} from '../errors.ts'
 import {KubeApiError} from '../kube/api-errors.ts'
 import type {KubeObject} from '../kube/client.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
@@ -446,7 +446,7 @@ export async function inspectCredentials(ctx: GwContext, request: InspectRequest
       ctx.kube.get<Secret>({apiVersion: 'v1', kind: 'Secret', namespace, name: cacertSecretName(request.name)}),
     ])
     if (!secret) {
-      throw new GwError(`secret "${request.name}" not found in namespace "${namespace}"`, ExitCode.jobFailed, {
+      throw new UsageError(`secret "${request.name}" not found in namespace "${namespace}"`, {
         hint: request.namespaceFlag ? 'check the name and -n' : `looked in the gateway workload namespace; pass -n NAMESPACE to look elsewhere`,
       })
     }

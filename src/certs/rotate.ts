@@ -3,12 +3,15 @@ import type {GwContext} from '../context.ts'
 import {ExitCode, GwError, UsageError} from '../errors.ts'
 import {caFromSecret, loadCaFiles, type DryRun} from './create.ts'
 import {defaultDays, keyTypeOf, reissueServerCertificate, type CertificateAuthority, type KeyType} from './issue.ts'
+import {certificateHosts} from './hosts.ts'
 import {credentialNamespace, type NamespaceSource} from './placement.ts'
 import {caSecretAnnotation, caSourceAnnotation, secretMaterial, type Secret} from './secrets.ts'
 
 export interface RotateRequest {
   name: string
   days?: number
+  /** New SANs (validated, deduplicated); default: those of the current certificate. */
+  hosts?: string[]
   /** A CA given as files, for credentials created with --ca-cert/--ca-key (their CA is not in the cluster). */
   caFiles?: {certificatePath: string; privateKeyPath: string}
   dryRun: DryRun
@@ -42,8 +45,8 @@ function signedBy(cert: X509Certificate, ca: CertificateAuthority): boolean {
   return cert.checkIssued(caCert) && cert.verify(caCert.publicKey)
 }
 
-/** The SANs of the current certificate, in order, as hosts (DNS names and IPs). */
-async function currentCertificate(secret: Secret, where: string, ca: CertificateAuthority): Promise<{hosts: string[]; cert: RotatedCertificate; validDays: number; keyPem: string}> {
+/** The current certificate, and the hosts the new one names: `newHosts` (--host), else the current SANs in order. */
+async function currentCertificate(secret: Secret, where: string, ca: CertificateAuthority, newHosts: string[] | undefined): Promise<{hosts: string[]; cert: RotatedCertificate; validDays: number; keyPem: string}> {
   const material = secretMaterial(secret)
   if (!material.certificate || !material.privateKey) throw new UsageError(`secret ${where} has no tls.crt/tls.key pair to rotate`)
   let cert: X509Certificate
@@ -54,10 +57,7 @@ async function currentCertificate(secret: Secret, where: string, ca: Certificate
       hint: 'issue a new one with kubectl gw certs create --overwrite',
     })
   }
-  const hosts = (cert.subjectAltName ?? '')
-    .split(', ')
-    .filter((entry) => entry.startsWith('DNS:') || entry.startsWith('IP Address:'))
-    .map((entry) => entry.slice(entry.indexOf(':') + 1))
+  const hosts = newHosts ?? certificateHosts(cert)
   if (hosts.length === 0) throw new UsageError(`secret ${where}: the certificate has no DNS or IP SANs to carry over`, {hint: 'issue a new one with kubectl gw certs create --host ... --overwrite'})
   if (!signedBy(cert, ca)) {
     throw new UsageError(`secret ${where}: the current certificate was not issued by the CA "${ca.subject}" (${ca.source})`, {
@@ -96,12 +96,12 @@ export async function rotateCredential(ctx: GwContext, request: RotateRequest): 
   const ref = {apiVersion: 'v1', kind: 'Secret', namespace, name: request.name}
   const where = `${namespace}/${request.name}`
   const first = await ctx.kube.get<Secret>(ref)
-  if (!first) throw new GwError(`secret ${where} not found`, ExitCode.jobFailed, {hint: 'create it with kubectl gw certs create, or pass -n'})
+  if (!first) throw new UsageError(`secret ${where} not found`, {hint: 'create it with kubectl gw certs create, or pass -n'})
   const ca = await rotationCa(ctx, first, namespace, request)
 
   let outcome: Omit<RotateResult, 'credential' | 'namespace' | 'namespaceSource' | 'dryRun' | 'warnings' | 'ca'> | undefined
   const rotate = async (current: Secret): Promise<Secret> => {
-    const before = await currentCertificate(current, where, ca)
+    const before = await currentCertificate(current, where, ca, request.hosts)
     const keyType = await keyTypeOf(before.keyPem).catch(() => undefined)
     if (!keyType) throw new UsageError(`secret ${where}: tls.key is not an ecdsa-p256 or rsa-2048/3072/4096 key`, {hint: 'issue a new credential with kubectl gw certs create --overwrite'})
     // Same lifetime as the certificate it replaces unless --days says otherwise.

@@ -26,7 +26,10 @@ export const redactedPlaceholder = 'REDACTED (private key hidden; pass --show-se
 export const caSecretName = (credential: string) => `${credential}-ca`
 /** The name Istio's SDS asks for (`kubernetes://NAME-cacert`) before falling back to NAME's own ca.crt. */
 export const cacertSecretName = (credential: string) => `${credential}-cacert`
-export const clientSecretName = (credential: string, client: string) => `${credential}-client-${client}`
+/** The client certificate `--mutual` issues when no --client is named. */
+export const defaultClientName = 'client'
+/** NAME-client for the default client (not NAME-client-client), NAME-client-X for a named one. */
+export const clientSecretName = (credential: string, client: string) => (client === defaultClientName ? `${credential}-client` : `${credential}-client-${client}`)
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/

@@ -11,7 +11,7 @@ export function loadX509(): Promise<typeof X509> {
     await import('reflect-metadata')
     const {webcrypto} = await import('node:crypto')
     const x509 = await import('@peculiar/x509')
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto)
     return x509
   })()
   return loaded

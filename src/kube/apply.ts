@@ -33,7 +33,8 @@ export function comparable(object: KubeObject): unknown {
   return {...rest, metadata}
 }
 
-function stableJson(value: unknown): string {
+/** JSON with object keys sorted: equal text for equal content. */
+export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
   )

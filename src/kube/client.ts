@@ -82,6 +82,11 @@ export interface ApplyOptions extends WriteOptions {
   force?: boolean
 }
 
+export interface RawGetOptions {
+  /** This request's own time limit in ms, instead of --request-timeout. */
+  timeoutMs?: number
+}
+
 export type PatchType = 'json' | 'merge' | 'strategic'
 
 export interface UpdateOptions extends WriteOptions {
@@ -112,7 +117,7 @@ export interface KubeClient {
   /** false when it was already gone. */
   delete(ref: ObjectRef, options?: WriteOptions): Promise<boolean>
   /** A GET of any API path (pod proxy, /version, ...), body as bytes. */
-  getRaw(path: string, intent: RequestIntent, query?: KubeRequest['query']): Promise<Buffer>
+  getRaw(path: string, intent: RequestIntent, query?: KubeRequest['query'], options?: RawGetOptions): Promise<Buffer>
   close(): void
 }
 
@@ -383,8 +388,8 @@ export class HttpKubeClient implements KubeClient {
     }
   }
 
-  async getRaw(path: string, intent: RequestIntent, query?: KubeRequest['query']): Promise<Buffer> {
-    const response = await this.send({method: 'GET', path, query, accept: '*/*', intent})
+  async getRaw(path: string, intent: RequestIntent, query?: KubeRequest['query'], options: RawGetOptions = {}): Promise<Buffer> {
+    const response = await this.send({method: 'GET', path, query, accept: '*/*', intent, timeoutMs: options.timeoutMs})
     return response.body
   }
 

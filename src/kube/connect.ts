@@ -5,6 +5,9 @@ export interface KubeClientOptions {
   selection: KubeconfigSelection
   /** 0 = none. */
   requestTimeoutMs: number
+  /** Bounds on opening a connection and its TLS handshake (default 30 s and 10 s, as kubectl). */
+  connectTimeoutMs?: number
+  tlsHandshakeTimeoutMs?: number
   debug?: (message: string) => void
 }
 
@@ -16,6 +19,6 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   return new HttpKubeClient(async () => {
     const [{loadClusterConnection}, {HttpsTransport}] = await Promise.all([import('./kubeconfig.ts'), import('./transport.ts')])
     const connection = loadClusterConnection(options.selection)
-    return new HttpsTransport(connection, {requestTimeoutMs: options.requestTimeoutMs, debug: options.debug, env: options.selection.env})
+    return new HttpsTransport(connection, {requestTimeoutMs: options.requestTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, tlsHandshakeTimeoutMs: options.tlsHandshakeTimeoutMs, debug: options.debug, env: options.selection.env})
   })
 }

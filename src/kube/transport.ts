@@ -1,6 +1,7 @@
 import {execFile} from 'node:child_process'
 import http from 'node:http'
 import https from 'node:https'
+import type net from 'node:net'
 import path from 'node:path'
 import {readFileSync} from 'node:fs'
 import {ClusterError, UsageError} from '../errors.ts'
@@ -16,6 +17,8 @@ export interface KubeRequest {
   contentType?: string
   accept?: string
   intent: RequestIntent
+  /** Overrides --request-timeout for this request (e.g. a per-pod Envoy admin budget); 0 = none. */
+  timeoutMs?: number
 }
 
 export interface KubeResponse {
@@ -27,6 +30,10 @@ export interface KubeResponse {
 export interface TransportOptions {
   /** 0 = no limit, as kubectl's --request-timeout=0. */
   requestTimeoutMs: number
+  /** A new connection must be open within this, whatever --request-timeout says (kubectl's dialer: 30 s). */
+  connectTimeoutMs?: number
+  /** ...and its TLS handshake done within this (kubectl's TLSHandshakeTimeout: 10 s). */
+  tlsHandshakeTimeoutMs?: number
   debug?: (message: string) => void
   /** Environment handed to exec credential plugins. */
   env: Record<string, string | undefined>
@@ -40,6 +47,8 @@ interface ExecCredential {
 }
 
 const userAgent = 'kubectl-gw'
+export const defaultConnectTimeoutMs = 30_000
+export const defaultTlsHandshakeTimeoutMs = 10_000
 
 /** Builds the query string the API server expects (booleans as "true", undefined skipped). */
 export function buildQuery(query: KubeRequest['query']): string {
@@ -112,7 +121,7 @@ export class HttpsTransport {
     this.options.debug?.(`${req.method} ${this.url.origin}${fullPath}`)
     const started = Date.now()
     const isHttps = this.url.protocol === 'https:'
-    const timeoutMs = this.options.requestTimeoutMs
+    const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs
     return new Promise<KubeResponse>((resolve, reject) => {
       const request = (isHttps ? https : http).request(
         {
@@ -141,15 +150,37 @@ export class HttpsTransport {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
-              request.destroy(Object.assign(new Error('timeout'), {code: 'GW_TIMEOUT'}))
+              request.destroy(Object.assign(new Error('timeout'), {code: 'GW_TIMEOUT', timeoutMs}))
             }, timeoutMs)
           : undefined
+      request.on('socket', (socket) => this.boundHandshake(request, socket, isHttps))
       request.on('error', (error) => {
         clearTimeout(timer)
         reject(this.networkError(error))
       })
       if (req.body !== undefined) request.write(req.body)
       request.end()
+    })
+  }
+
+  /**
+   * A server that accepts the connection and never answers must not hang a command with no
+   * --request-timeout: the connection and its TLS handshake get bounded time, as kubectl's do.
+   * A kept-alive socket is already connected and is left alone.
+   */
+  private boundHandshake(request: http.ClientRequest, socket: net.Socket, isHttps: boolean): void {
+    if (!socket.connecting) return
+    const connectMs = this.options.connectTimeoutMs ?? defaultConnectTimeoutMs
+    const tlsMs = this.options.tlsHandshakeTimeoutMs ?? defaultTlsHandshakeTimeoutMs
+    const fail = (code: string) => request.destroy(Object.assign(new Error(code), {code}))
+    let timer = setTimeout(() => fail('GW_CONNECT_TIMEOUT'), connectMs)
+    const clear = () => clearTimeout(timer)
+    socket.once('close', clear)
+    socket.once('connect', () => {
+      clear()
+      if (!isHttps) return
+      timer = setTimeout(() => fail('GW_TLS_TIMEOUT'), tlsMs)
+      socket.once('secureConnect', clear)
     })
   }
 
@@ -197,9 +228,20 @@ export class HttpsTransport {
     const code = (error as NodeJS.ErrnoException).code ?? ''
     const host = this.url.host
     if (code === 'GW_TIMEOUT') {
-      return new ClusterError(`the server ${host} did not answer within ${this.options.requestTimeoutMs / 1000}s`, {
+      const waitedMs = (error as {timeoutMs?: number}).timeoutMs ?? this.options.requestTimeoutMs
+      return new ClusterError(`the server ${host} did not answer within ${waitedMs / 1000}s`, {
         hint: 'the cluster may be overloaded or unreachable; raise --request-timeout or check the network',
         cause: error,
+      })
+    }
+    if (code === 'GW_CONNECT_TIMEOUT') {
+      return new ClusterError(`could not connect to the server ${host} within ${(this.options.connectTimeoutMs ?? defaultConnectTimeoutMs) / 1000}s`, {
+        hint: `check the server of context "${this.connection.contextName}" and the network`,
+      })
+    }
+    if (code === 'GW_TLS_TIMEOUT') {
+      return new ClusterError(`TLS handshake with ${host} did not complete within ${(this.options.tlsHandshakeTimeoutMs ?? defaultTlsHandshakeTimeoutMs) / 1000}s`, {
+        hint: `something accepts connections there but is not answering as an API server; check the server of context "${this.connection.contextName}"`,
       })
     }
     if (code === 'ECONNREFUSED') {

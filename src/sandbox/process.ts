@@ -5,6 +5,8 @@ import path from 'node:path'
 import {ClusterError, UsageError} from '../errors.ts'
 import type {RunningSandbox} from './sandbox.ts'
 import {defaultStateDir, resolveStateDir} from './state-dir.ts'
+import {probeLock, requestStop} from './lock.ts'
+import {ensurePrivateDir, writePrivateFile} from './private-files.ts'
 
 export {defaultStateDir, resolveStateDir}
 
@@ -50,27 +52,22 @@ export function readRuntime(stateDir: string): SandboxRuntime | undefined {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+/** Refuses to start a second sandbox on the same state (the lock is what decides; this is the early, friendly check). */
+export async function assertNotRunning(stateDir: string): Promise<void> {
+  const holder = await probeLock(stateDir)
+  if (holder) throw sandboxRunning(stateDir, holder.pid)
 }
 
-/** Refuses to start a second sandbox on the same state. */
-export function assertNotRunning(stateDir: string): void {
+export function sandboxRunning(stateDir: string, pid?: number): UsageError {
   const runtime = readRuntime(stateDir)
-  if (runtime && runtime.pid !== process.pid && isAlive(runtime.pid)) {
-    throw new UsageError(`a sandbox already runs from ${stateDir} (pid ${runtime.pid}, ${runtime.url})`, {hint: 'stop it with `kubectl gw sandbox down`, or pass --state-dir for a second one'})
-  }
+  const at = runtime && runtime.pid === pid ? `, ${runtime.url}` : ''
+  return new UsageError(`a sandbox already runs from ${stateDir}${pid ? ` (pid ${pid}${at})` : ''}`, {hint: 'stop it with `kubectl gw sandbox down`, or pass --state-dir for a second one'})
 }
 
 /** Writes the kubeconfig (0600) and the runtime file of a sandbox that is serving. */
 export function recordRunning(sandbox: RunningSandbox, options: {stateDir: string; kubeconfigOut: string; kubeconfig: string; startedAt: Date; metricsUrl?: string}): SandboxRuntime {
   mkdirSync(path.dirname(options.kubeconfigOut), {recursive: true})
-  writeFileSync(options.kubeconfigOut, options.kubeconfig, {mode: 0o600})
+  writePrivateFile(options.kubeconfigOut, options.kubeconfig)
   const runtime: SandboxRuntime = {
     pid: process.pid,
     url: sandbox.url,
@@ -111,30 +108,35 @@ function readyz(runtime: SandboxRuntime, timeoutMs: number): Promise<boolean> {
 
 export async function sandboxStatus(stateDir: string): Promise<SandboxStatus> {
   const runtime = readRuntime(stateDir)
-  if (!runtime) return {running: false, stateDir}
-  if (!isAlive(runtime.pid)) return {running: false, stateDir, note: `stale pid file: process ${runtime.pid} is gone`}
+  const holder = await probeLock(stateDir)
+  if (!holder) return runtime ? {running: false, stateDir, note: `stale pid file: process ${runtime.pid} no longer holds the sandbox lock`} : {running: false, stateDir}
+  if (!runtime || runtime.pid !== holder.pid) return {running: false, stateDir, pid: holder.pid, note: `process ${holder.pid} holds the sandbox lock but is still starting`}
   const ready = await readyz(runtime, 2000)
   const {port: _port, ...facts} = runtime
   return {running: ready, ...facts, ...(ready ? {} : {note: `process ${runtime.pid} runs but ${runtime.url}/readyz does not answer`})}
 }
 
-/** SIGTERM, then waits (bounded) for the process to exit; returns the pid stopped, if any. */
+/**
+ * Asks the sandbox holding the folder's lock to stop and waits (bounded) until it has; never signals
+ * a PID read from a file (it may belong to another process by now). A pid file nobody holds the lock for is removed.
+ */
 export async function stopSandbox(stateDir: string, options: {timeoutMs: number}): Promise<{stopped: boolean; pid?: number}> {
   const runtime = readRuntime(stateDir)
-  if (!runtime) return {stopped: false}
-  if (!isAlive(runtime.pid)) {
-    rmSync(path.join(stateDir, runtimeFileName), {force: true})
-    return {stopped: false, pid: runtime.pid}
+  const {holder, stopped} = await requestStop(stateDir, options.timeoutMs)
+  if (!holder) {
+    if (runtime) rmSync(path.join(stateDir, runtimeFileName), {force: true})
+    return {stopped: false, ...(runtime ? {pid: runtime.pid} : {})}
   }
-  process.kill(runtime.pid, 'SIGTERM')
-  const deadline = Date.now() + options.timeoutMs
-  // Another process's exit cannot be awaited; poll it with a bound.
-  while (isAlive(runtime.pid)) {
-    if (Date.now() > deadline) throw new ClusterError(`sandbox process ${runtime.pid} did not stop within ${options.timeoutMs} ms`, {hint: `kill it with: kill ${runtime.pid}`})
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  rmSync(path.join(stateDir, runtimeFileName), {force: true})
-  return {stopped: true, pid: runtime.pid}
+  if (!stopped) throw new ClusterError(`sandbox process ${holder.pid} did not stop within ${options.timeoutMs} ms`, {hint: `kill it with: kill ${holder.pid}`})
+  clearRuntime(stateDir, holder.pid)
+  return {stopped: true, pid: holder.pid}
+}
+
+/** What the background process reports when it cannot start; `usage` failures keep exit code 2. */
+export interface StartFailure {
+  error: string
+  usage?: boolean
+  hint?: string
 }
 
 export interface ReadyMessage {
@@ -144,18 +146,20 @@ export interface ReadyMessage {
 
 /** Starts `up` again in a detached child (logs to sandbox.log) and resolves once it reports ready. */
 export function startDetached(options: {execPath: string; args: string[]; stateDir: string; env: Record<string, string | undefined>}): Promise<SandboxRuntime> {
-  mkdirSync(options.stateDir, {recursive: true, mode: 0o700})
-  const log = openSync(path.join(options.stateDir, logFileName), 'a')
+  ensurePrivateDir(options.stateDir)
+  const log = openSync(path.join(options.stateDir, logFileName), 'a', 0o600)
   const child = spawn(options.execPath, options.args, {detached: true, stdio: ['ignore', log, log, 'ipc'], env: options.env})
   closeSync(log)
   return new Promise((resolve, reject) => {
-    child.once('message', (message: ReadyMessage | {error: string}) => {
+    child.once('message', (message: ReadyMessage | StartFailure) => {
       child.disconnect()
       child.unref()
       if ('ready' in message) resolve(message.runtime)
+      else if (message.usage) reject(new UsageError(message.error, {hint: message.hint}))
       else reject(new ClusterError(`the sandbox did not start: ${message.error}`, {hint: `see ${path.join(options.stateDir, logFileName)}`}))
     })
-    child.once('exit', (code) => reject(new ClusterError(`the sandbox process exited (code ${code}) before it was ready`, {hint: `see ${path.join(options.stateDir, logFileName)}`})))
+    // 'close', not 'exit': it comes after every message the process sent.
+    child.once('close', (code) => reject(new ClusterError(`the sandbox process exited (code ${code}) before it was ready`, {hint: `see ${path.join(options.stateDir, logFileName)}`})))
     child.once('error', (error) => reject(new ClusterError(`could not start the sandbox process: ${error.message}`)))
   })
 }

@@ -1,12 +1,13 @@
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {ensurePrivateDir, writePrivateFile} from './private-files.ts'
 import path from 'node:path'
 import type {MeshFactory} from './mesh-contract.ts'
 import {SandboxApiServer} from './api/server.ts'
 import {ObjectStore} from './api/store.ts'
 import {splitApiVersion} from './api/resources.ts'
 import {ControllerLoop} from './controllers/loop.ts'
-import {readState, StateWriter} from './persistence.ts'
+import {readState, SandboxStateCorrupt, StateWriter} from './persistence.ts'
 import {createSandboxPki, type SandboxPki} from './tls.ts'
 import {worldObjects, type WorldName} from './world/demo.ts'
 
@@ -57,17 +58,18 @@ async function credentials(stateDir: string): Promise<{pki: SandboxPki; token: s
     const token = randomBytes(32).toString('base64url')
     writeFileSync(file(sandboxFiles.ca), pki.caCertPem)
     writeFileSync(file(sandboxFiles.serverCert), pki.serverCertPem)
-    writeFileSync(file(sandboxFiles.serverKey), pki.serverKeyPem, {mode: 0o600})
-    writeFileSync(file(sandboxFiles.token), `${token}\n`, {mode: 0o600})
+    writePrivateFile(file(sandboxFiles.serverKey), pki.serverKeyPem)
+    writePrivateFile(file(sandboxFiles.token), `${token}\n`)
     return {pki, token}
   }
 }
 
 export class SandboxStateMismatch extends Error {}
+export {SandboxStateCorrupt}
 
 /** Starts the simulated cluster in this process: state, world, controllers and the HTTPS API. */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
-  mkdirSync(options.stateDir, {recursive: true, mode: 0o700})
+  ensurePrivateDir(options.stateDir)
   const {pki, token} = await credentials(options.stateDir)
   const stateFile = path.join(options.stateDir, sandboxFiles.state)
   const saved = options.reset ? undefined : readState(stateFile)
@@ -81,6 +83,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const writer = new StateWriter(stateFile, store, {istioVersion: options.istioVersion, world}, {onError: options.onError})
   const controllers = new ControllerLoop(server.api, options.onError)
   if (!saved) {
+    // A fresh (or --reset) world starts from an empty snapshot: no journal line is ever read against an older state.
+    await writer.checkpoint()
     const custom = server.registry.all.filter((t) => !t.builtin)
     for (const object of worldObjects(world, options.istioVersion, custom)) {
       const {group, version} = splitApiVersion(String(object.apiVersion))
@@ -90,7 +94,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     }
   }
   await controllers.settled()
-  writer.flush()
+  await writer.checkpoint()
   const port = await server.listen()
   return {
     url: `https://127.0.0.1:${port}`,
@@ -104,7 +108,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     async close() {
       controllers.stop()
       await server.close()
-      writer.flush()
+      await writer.close()
     },
   }
 }

@@ -18,7 +18,7 @@ function pem(label: string, der: ArrayBuffer): string {
 export async function createSandboxPki(now: Date = new Date()): Promise<SandboxPki> {
   await import('reflect-metadata')
   const x509 = await import('@peculiar/x509')
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto)
   const notBefore = new Date(now.getTime() - 60_000)
   const notAfter = new Date(now.getTime() + 10 * 365 * 24 * 3600_000)
   const caKeys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair

@@ -74,7 +74,8 @@ export async function generateCredentials(ctx: GwContext, wanted: WantedCredenti
     if (exists) continue
     const {issueCredential, defaultDays, defaultKeyType} = await import('../certs/issue.ts')
     const {credentialSecrets} = await import('../certs/secrets.ts')
-    const clients = credential.mutual ? ['client'] : []
+    const {defaultClientName} = await import('../certs/secrets.ts')
+    const clients = credential.mutual ? [defaultClientName] : []
     const bundle = await issueCredential({hosts: credential.hosts, keyType: defaultKeyType, days: defaultDays, clients, caName: `${credential.name} CA`, now: ctx.clock.now()})
     objects.push(...credentialSecrets(credential.name, credential.namespace, bundle, {mutual: credential.mutual, caStorage: {kind: 'store'}}))
   }

@@ -5,6 +5,9 @@ import type {KubeClient, KubeObject} from '../kube/client.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
 import {findIstiod} from '../version/version-info.ts'
+import {X509Certificate} from 'node:crypto'
+import {certificateHosts} from '../certs/hosts.ts'
+import {secretMaterial, type Secret} from '../certs/secrets.ts'
 import {defaultEgressSelector, dryRunWorkload, serviceKey, serviceRef, type ClusterFacts, type GatewayWorkloadFacts, type SecretFact, type ServicePortFact, type ServiceRef} from './facts.ts'
 import {destinationRuleSpecs, referencedSubsets} from './plan.ts'
 import {gatewayServers, routeDestinations} from './shorthand.ts'
@@ -53,6 +56,17 @@ async function detectSubsetLabels(kube: KubeClient, service: Service, ref: Servi
   return key ? {[key]: subset} : undefined
 }
 
+/** What a credential's certificate covers, so a reused one can be checked against the hosts asked for. */
+function certificateHostsOf(secret: Secret): string[] | undefined {
+  const pem = secretMaterial(secret).certificate?.pem
+  if (!pem) return undefined
+  try {
+    return certificateHosts(new X509Certificate(pem))
+  } catch {
+    return undefined
+  }
+}
+
 async function detectSecrets(kube: KubeClient, names: string[], workloadNamespace: string): Promise<SecretFact[]> {
   const facts: SecretFact[] = []
   for (const name of names) {
@@ -65,7 +79,10 @@ async function detectSecrets(kube: KubeClient, names: string[], workloadNamespac
       const own = await kube.get({apiVersion: 'v1', kind: 'Secret', namespace: workloadNamespace, name})
       found = own ? [own] : []
     }
-    for (const s of found) facts.push({namespace: s.metadata.namespace ?? '', name, keys: Object.keys((s as {data?: object}).data ?? {})})
+    for (const s of found) {
+      const hosts = certificateHostsOf(s as Secret)
+      facts.push({namespace: s.metadata.namespace ?? '', name, keys: Object.keys((s as {data?: object}).data ?? {}), ...(hosts ? {certificateHosts: hosts} : {})})
+    }
   }
   return facts
 }
@@ -114,6 +131,8 @@ export async function detectClusterFacts(ctx: GwContext, spec: ScaffoldSpec, nam
   const credentials = [...new Set(gatewayServers(spec.gateway).flatMap((s) => (s.tls?.credential ? [s.tls.credential, `${s.tls.credential}-cacert`] : [])))]
   const secrets = await detectSecrets(kube, credentials, ingress.namespace)
   const gateways = usesIstioApi ? await kube.list(networkingApiVersion, 'Gateway') : []
+  const replacesGateway = spec.gateway && !spec.gateway.existing && spec.api !== 'gateway-api'
+  const virtualServices = replacesGateway ? await kube.list(networkingApiVersion, 'VirtualService') : []
   const scalers = spec.hpa ? await kube.list('autoscaling/v2', 'HorizontalPodAutoscaler', {namespace: ingress.namespace}) : []
   return {
     live: true,
@@ -126,6 +145,7 @@ export async function detectClusterFacts(ctx: GwContext, spec: ScaffoldSpec, nam
     subsetLabels,
     secrets,
     gateways,
+    virtualServices,
     scalers,
   }
 }

@@ -29,6 +29,8 @@ export interface SecretFact {
   namespace: string
   name: string
   keys: string[]
+  /** The hosts (DNS and IP SANs) its certificate names; undefined when it has no readable certificate. */
+  certificateHosts?: string[]
 }
 
 /**
@@ -50,6 +52,8 @@ export interface ClusterFacts {
   secrets: SecretFact[]
   /** Istio Gateways already in the cluster (for shared host warnings and `existing: true`). */
   gateways: KubeObject[]
+  /** VirtualServices already in the cluster (who is bound to a Gateway scaffold would replace). */
+  virtualServices: KubeObject[]
   /** HPAs and PDBs already covering the gateway workload. */
   scalers: KubeObject[]
 }
@@ -73,6 +77,7 @@ export function clientDryRunFacts(selector: Record<string, string> = defaultIngr
     subsetLabels: new Map(),
     secrets: [],
     gateways: [],
+    virtualServices: [],
     scalers: [],
   }
 }

@@ -21,6 +21,8 @@ export interface ScaffoldFlags {
   rateLimit?: string
   hpa?: string
   pdb?: string
+  /** The user means --hpa, --pdb or --rate-limit to change the shared gateway workload as a whole. */
+  gatewayWide?: boolean
   selector: string[]
   api?: 'istio' | 'gateway-api'
   egress?: string
@@ -77,12 +79,28 @@ function defaultRoute(flags: ScaffoldFlags): {route: RouteSpec; origins: {path: 
   const weights = flags.weights ? parseKeyValues(flags.weights, '--weights', 'v1=90,v2=10') : {}
   const unknown = Object.keys(weights).filter((k) => !subsets.includes(k))
   if (unknown.length) throw new UsageError(`--weights names ${unknown.join(', ')}, which --subsets ${flags.subsets} does not list`, {hint: 'give one weight per subset'})
+  const unweighted = flags.weights ? subsets.filter((s) => !(s in weights)) : []
+  if (unweighted.length) {
+    throw new UsageError(`--weights ${flags.weights} gives no weight to subset ${unweighted.join(', ')} of --subsets ${flags.subsets}`, {hint: `give every subset its percentage, summing to 100, e.g. --weights ${subsets.map((s, i) => `${s}=${i === 0 ? 100 - 10 * (subsets.length - 1) : 10}`).join(',')}`})
+  }
   const to: DestinationSpec[] = subsets.map((subset, i) => {
     // Without --weights the first subset takes all traffic; the others exist for a later canary.
-    const weight = flags.weights ? (integer(weights[subset], '--weights', subset, 'v1=90,v2=10') ?? 0) : i === 0 ? 100 : 0
+    const weight = flags.weights ? (integer(weights[subset], '--weights', subset, 'v1=90,v2=10') as number) : i === 0 ? 100 : 0
     return {...target, subset, weight}
   })
   return {route: {to: subsets.length === 1 ? [{...target, subset: subsets[0] as string}] : to}, origins: [{path: ['to'], flag: flags.weights ? '--weights' : '--subsets'}]}
+}
+
+/** Objects that act on the shared gateway workload (every Gateway on it) are made only when --gateway-wide says so. */
+function checkGatewayWide(flags: ScaffoldFlags): void {
+  const hint = 'pass --gateway-wide to mean it, or leave it to whoever runs the gateway'
+  for (const [flag, value] of [['--hpa', flags.hpa], ['--pdb', flags.pdb]] as const) {
+    if (value && !flags.gatewayWide) throw new UsageError(`${flag} changes the shared gateway workload, for every Gateway on it, not only this application`, {hint})
+  }
+  if (flags.rateLimit && flags.hosts.length === 0 && !flags.gatewayWide) {
+    throw new UsageError('--rate-limit without --host limits every host of the shared gateway', {hint: `add --host to limit only this application's hosts, or ${hint}`})
+  }
+  if (flags.gatewayWide && !flags.hpa && !flags.pdb && !flags.rateLimit) throw new UsageError('--gateway-wide goes with --hpa, --pdb or --rate-limit', {hint: 'drop it, or add one of them'})
 }
 
 /** Turns the scaffold flags into the one spec shape `-f` files also use. */
@@ -140,8 +158,8 @@ export function flagsToSpec(name: string, flags: ScaffoldFlags): FlagSpec {
     origins.push({path: ['destinationRules', 0], flag: '--lb'})
   }
   if (flags.rateLimit) {
-    if (!/^\d+\/(s|m|h)$/.test(flags.rateLimit)) throw new UsageError(`--rate-limit ${flags.rateLimit}: expected COUNT/UNIT`, {hint: 'e.g. --rate-limit 100/s or 6000/m'})
-    spec.rateLimit = {requests: flags.rateLimit}
+    if (!/^[1-9]\d*\/(s|m|h)$/.test(flags.rateLimit)) throw new UsageError(`--rate-limit ${flags.rateLimit}: expected COUNT/UNIT with a COUNT of at least 1`, {hint: 'e.g. --rate-limit 100/s or 6000/m'})
+    spec.rateLimit = {requests: flags.rateLimit, ...(flags.gatewayWide ? {scope: 'gateway' as const} : {})}
     origins.push({path: ['rateLimit'], flag: '--rate-limit'})
   }
   if (flags.hpa) {
@@ -161,5 +179,6 @@ export function flagsToSpec(name: string, flags: ScaffoldFlags): FlagSpec {
     spec.pdb = {minAvailable: amount(values['min-available']), maxUnavailable: amount(values['max-unavailable'])}
     origins.push({path: ['pdb'], flag: '--pdb'})
   }
+  checkGatewayWide(flags)
   return {spec, origins}
 }

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readInputFile} from '../local-files.ts'
 import {UsageError} from '../errors.ts'
 import {defaultIngressSelector} from '../istio/gateway-workload.ts'
 import {flagLocator, type Locator} from './locate.ts'
@@ -18,8 +18,9 @@ export async function readScaffoldInput(options: {name?: string; file?: string; 
   if (options.file) {
     let text: string
     try {
-      text = await readFile(options.file, 'utf8')
+      text = await readInputFile(options.file, '-f')
     } catch (error) {
+      if (error instanceof UsageError) throw error
       throw new UsageError(`-f ${options.file}: cannot read the spec file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {hint: 'check the path'})
     }
     const parsed = await parseSpecText(text, options.file)

@@ -1,8 +1,11 @@
-import {LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node} from 'yaml'
+import {LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node} from 'yaml'
 import {UsageError} from '../errors.ts'
 import type {Locator} from './locate.ts'
 import {pathText} from './locate.ts'
 import {scaffoldSpecSchema, type ScaffoldSpec, type SpecPath} from './spec.ts'
+
+/** Aliases a spec may expand (the yaml library's own guard against alias bombs). */
+const maxSpecAliasCount = 100
 
 export interface ParsedSpec {
   spec: ScaffoldSpec
@@ -111,9 +114,26 @@ export async function parseSpecText(text: string, fileName: string): Promise<Par
   if (doc.errors.length > 0) {
     const first = doc.errors[0]
     const line = first?.linePos?.[0]?.line ?? (first ? lines.linePos(first.pos[0]).line : 1)
+    if (first?.code === 'MULTIPLE_DOCS') {
+      throw new UsageError(`${fileName}:${line}: a spec file holds one YAML document; a second one starts here`, {hint: 'put each spec in its own file and run scaffold once per file'})
+    }
     throw new UsageError(`${fileName}:${line}: invalid YAML: ${first?.message.split('\n')[0] ?? 'parse error'}`, {hint: 'fix the YAML syntax at that line'})
   }
-  const data = doc.toJS() as unknown
+  let data: unknown
+  try {
+    data = doc.toJS({maxAliasCount: maxSpecAliasCount})
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error
+    // An alias bomb (billion laughs): aliases that expand beyond any real spec.
+    let aliasLine = 1
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range) aliasLine = lines.linePos(node.range[0]).line
+        return visit.BREAK
+      },
+    })
+    throw new UsageError(`${fileName}:${aliasLine}: YAML aliases expand too far (${error.message.split('\n')[0]})`, {hint: 'write the values out instead of repeating aliases'})
+  }
   const locate: Locator = (path) => `${fileName}:${lineOf(doc, lines, path)}`
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UsageError(`${fileName}:1: a scaffold spec is a YAML mapping (name:, gateway:, virtualServices: ...)`, {hint: 'see docs/scaffold-spec.md'})

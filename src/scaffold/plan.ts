@@ -7,7 +7,7 @@ import {buildHorizontalPodAutoscaler, buildPodDisruptionBudget} from '../istio/b
 import {planEgress} from './plan-egress.ts'
 import {planGatewayApi} from './plan-gateway-api.ts'
 import {serviceKey, serviceRef, type ClusterFacts, type GatewayWorkloadFacts} from './facts.ts'
-import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, routeDestinations, toStringMatch, virtualServiceName} from './shorthand.ts'
+import {applicationHosts, gatewayHosts, gatewayName, gatewayServers, isPassthrough, rateLimitScope, routeDestinations, toStringMatch, virtualServiceName} from './shorthand.ts'
 import type {DestinationRuleSpec, DestinationSpec, RouteSpec, ScaffoldSpec} from './spec.ts'
 
 export interface PlanInput {
@@ -119,8 +119,10 @@ export function planWorkloadObjects(spec: ScaffoldSpec, target: WorkloadTarget):
   if (spec.rateLimit) {
     const rl = spec.rateLimit
     const [count, unit] = rl.requests ? (rl.requests.split('/') as [string, string]) : []
+    const hosts = rateLimitScope(spec) === 'hosts' ? applicationHosts(spec) : undefined
     objects.push(
       buildRateLimitFilter({
+        hosts,
         name: rl.name ?? `${spec.name}-ratelimit`,
         namespace: rl.namespace ?? target.namespace,
         workloadSelector: target.selector,

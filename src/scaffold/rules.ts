@@ -46,7 +46,7 @@ export function re2Problem(pattern: string): string | undefined {
   return undefined
 }
 
-/** Problems with the weights of one route's destinations (each already an integer 0..100). */
+/** Problems with the weights of one route's destinations (each already an integer 0..100): they are percentages, summing to 100. */
 export function weightProblem(weights: (number | undefined)[], mustSumTo100: boolean): string | undefined {
   if (weights.length < 2) {
     const only = weights[0]
@@ -57,5 +57,7 @@ export function weightProblem(weights: (number | undefined)[], mustSumTo100: boo
   const sum = (weights as number[]).reduce((a, b) => a + b, 0)
   if (sum === 0) return 'all weights are 0: no traffic would be sent'
   if (mustSumTo100 && sum !== 100) return `weights sum to ${sum}; this cluster's Istio (< 1.15) requires them to sum to 100`
+  // Later Istio would normalise them silently: 80/30 is more likely a typo than a wish for 73/27.
+  if (sum !== 100) return `weights sum to ${sum}; they must sum to 100 so that each one is the percentage of traffic it gets`
   return undefined
 }

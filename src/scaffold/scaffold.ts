@@ -1,5 +1,6 @@
 import type {GwContext} from '../context.ts'
 import {UsageError} from '../errors.ts'
+import {checkOutDir} from '../local-files.ts'
 import type {KubeObject} from '../kube/client.ts'
 import {clientDryRunFacts, type ClusterFacts} from './facts.ts'
 import type {Locator} from './locate.ts'
@@ -85,6 +86,7 @@ export async function planScaffold(spec: ScaffoldSpec, facts: ClusterFacts, name
  */
 export async function runScaffold(ctx: GwContext, request: ScaffoldOptions): Promise<ScaffoldResult> {
   const options = {...request, spec: withDefaultCredential(request.spec)}
+  if (options.outDir) await checkOutDir(options.outDir)
   const facts = await resolveFacts(ctx, options)
   const planned = await planScaffold(options.spec, facts, options.namespace, options.locate)
   // Only after every check passed: issuing is the slow part, and a refusal must leave nothing behind.

@@ -78,3 +78,14 @@ export function gatewayHosts(gateway: GatewaySpec | undefined): string[] {
 export function isPassthrough(gateway: GatewaySpec | undefined): boolean {
   return gatewayServers(gateway).some((s) => s.tls?.mode === 'PASSTHROUGH')
 }
+
+/** A rate limit covers the application's hosts unless it is asked for the whole gateway (or there is no application). */
+export function rateLimitScope(spec: ScaffoldSpec): 'hosts' | 'gateway' {
+  return spec.rateLimit?.scope ?? (spec.gateway ? 'hosts' : 'gateway')
+}
+
+/** The request hosts this scaffold serves: its VirtualServices' hosts (by default the Gateway's). */
+export function applicationHosts(spec: ScaffoldSpec): string[] {
+  const hosts = spec.virtualServices?.length ? spec.virtualServices.flatMap((vs) => vs.hosts ?? gatewayHosts(spec.gateway)) : gatewayHosts(spec.gateway)
+  return [...new Set(hosts.map((h) => h.replace(/^[^/]*\//, '')))]
+}

@@ -89,6 +89,8 @@ export interface DestinationRuleSpec {
 export interface RateLimitSpec {
   name?: string
   namespace?: string
+  /** hosts: only the application's hosts (the default with a gateway); gateway: every host of the shared gateway pods. */
+  scope?: 'hosts' | 'gateway'
   /** `100/s`, `6000/m`: bucket of that size refilled every unit. */
   requests?: string
   maxTokens?: number
@@ -307,7 +309,8 @@ export const scaffoldSpecSchema = {
       properties: {
         name: k8sName,
         namespace: k8sName,
-        requests: {type: 'string', pattern: '^[0-9]+/(s|m|h)$', 'x-hint': 'write requests per unit like 100/s or 6000/m'},
+        scope: {type: 'string', enum: ['hosts', 'gateway']},
+        requests: {type: 'string', pattern: '^[1-9][0-9]*/(s|m|h)$', 'x-hint': 'write requests per unit (at least 1) like 100/s or 6000/m'},
         maxTokens: {type: 'integer', minimum: 1},
         tokensPerFill: {type: 'integer', minimum: 1},
         fillInterval: duration,

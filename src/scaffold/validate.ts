@@ -1,13 +1,15 @@
 import type {KubeObject} from '../kube/client.ts'
 import {requiresWeightsSumTo100} from '../istio/api-versions.ts'
 import {labelSelectorString} from '../istio/gateway-workload.ts'
-import {hostProblem as certificateHostProblem} from '../certs/hosts.ts'
+import {hostCoveredBy, hostProblem as certificateHostProblem} from '../certs/hosts.ts'
 import {credentialNamespace, wantedCredentials} from './credentials.ts'
 import {serviceKey, serviceRef, type ClusterFacts} from './facts.ts'
 import {referencedSubsets} from './plan.ts'
 import {gatewayApiWorkload} from './plan-gateway-api.ts'
 import {hostProblem, hostsIntersect, isWildcard, re2Problem, weightProblem} from './rules.ts'
-import {gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, routeDestinations} from './shorthand.ts'
+import {applicationHosts, gatewayHosts, gatewayName, gatewayServers, isPassthrough, parseMatchText, rateLimitScope, routeDestinations, virtualServiceName} from './shorthand.ts'
+import {virtualServiceBindsGateway} from '../istio/gateway-binding.ts'
+import {droppedGatewayServer, type MergedServer} from '../istio/gateway-server-conflicts.ts'
 import type {RouteSpec, ScaffoldSpec, SpecPath} from './spec.ts'
 
 export interface SpecIssue {
@@ -121,6 +123,14 @@ function checkGenerateCert(c: Check): void {
     for (const host of credential.hosts) {
       const problem = certificateHostProblem(host)
       if (problem) c.error(credential.path, `no certificate can name host "${host}": ${problem}`, 'list the exact names, or a wildcard like *.example.com')
+    }
+    // An existing credential is reused, never regenerated: it must already name every host.
+    const existing = c.facts.secrets.find((s) => s.name === credential.name && s.namespace === credential.namespace)
+    const named = existing?.certificateHosts
+    const uncovered = named ? credential.hosts.filter((host) => hostCoveredBy(host, named) === false) : []
+    if (uncovered.length) {
+      const rotate = `kubectl gw certs rotate ${credential.name} -n ${credential.namespace} ${credential.hosts.map((h) => `--host ${h}`).join(' ')}`
+      c.error(credential.path, `secret ${credential.namespace}/${credential.name} exists and its certificate does not cover ${uncovered.join(', ')} (it names ${named!.join(', ') || 'no host'}); reusing it would break TLS for ${uncovered.length > 1 ? 'them' : 'it'}`, `re-issue it for every host, then run scaffold again: ${rotate}`)
     }
   }
 }
@@ -284,27 +294,94 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
   return labelSelectorString(a ?? {}) === labelSelectorString(b) && Object.keys(a ?? {}).length === Object.keys(b).length
 }
 
-/** Istio merges Gateways on one workload; on a shared port and host the one created first wins, silently. */
+function createdAt(gateway: KubeObject | undefined): number {
+  const stamp = gateway?.metadata.creationTimestamp
+  // Not created yet (or no timestamp): it is the newest, merged last.
+  return stamp ? Date.parse(String(stamp)) : Number.POSITIVE_INFINITY
+}
+
+function mergedServers(gateway: KubeObject): MergedServer[] {
+  const key = `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}`
+  const servers = (gateway.spec as {servers?: {port?: {number?: number; protocol?: string}; hosts?: string[]; tls?: object}[]} | undefined)?.servers ?? []
+  return servers.map((s) => ({gateway: key, port: s.port?.number ?? 0, protocol: s.port?.protocol ?? 'HTTP', hosts: s.hosts ?? [], ...(s.tls ? {tls: s.tls} : {})}))
+}
+
+/**
+ * Istio merges the Gateways of one workload oldest first and silently drops a server that clashes
+ * with an earlier one (src/istio/gateway-server-conflicts.ts): warned once per earlier Gateway and
+ * port, and only when it is ours that is dropped.
+ */
 function checkSharedHosts(c: Check): void {
   const gateway = c.spec.gateway
   if (!gateway || gateway.existing || c.spec.api === 'gateway-api') return
   const selector = gateway.selector ?? c.facts.ingress.selector
-  const ours = gatewayServers(gateway)
   const ourNamespace = gateway.namespace ?? c.namespace
-  for (const other of c.facts.gateways) {
-    if (other.metadata.name === gatewayName(c.spec) && other.metadata.namespace === ourNamespace) continue
-    const spec = other.spec as {selector?: Record<string, string>; servers?: {port?: {number?: number}; hosts?: string[]}[]} | undefined
-    if (!sameLabels(spec?.selector, selector)) continue
-    for (const server of ours) {
-      for (const theirs of spec?.servers ?? []) {
-        if (theirs.port?.number !== server.port) continue
-        const shared = server.hosts.filter((h) => (theirs.hosts ?? []).some((t) => hostsIntersect(t.replace(/^[^/]*\//, ''), h)))
-        if (shared.length) {
-          c.warn(['gateway', 'hosts'], `host ${shared.join(', ')} on port ${server.port} is also served by Gateway ${other.metadata.namespace}/${other.metadata.name} on the same workload: the Gateway created first wins and the other's server is dropped`, 'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)')
-        }
-      }
+  const ourKey = `${ourNamespace}/${gatewayName(c.spec)}`
+  const ourCreation = createdAt(existingGateway(c))
+  const earlier = c.facts.gateways
+    .filter((g) => `${g.metadata.namespace}/${g.metadata.name}` !== ourKey && sameLabels((g.spec as {selector?: Record<string, string>} | undefined)?.selector, selector) && createdAt(g) < ourCreation)
+    .sort((a, b) => createdAt(a) - createdAt(b))
+  const merged: MergedServer[] = []
+  for (const server of earlier.flatMap(mergedServers)) if (!droppedGatewayServer(merged, server)) merged.push(server)
+  const warned = new Set<string>()
+  for (const server of gatewayServers(gateway)) {
+    const ours: MergedServer = {gateway: ourKey, port: server.port, protocol: server.protocol, hosts: server.hosts, ...(server.tls ? {tls: server.tls} : {})}
+    const dropped = droppedGatewayServer(merged, ours)
+    if (!dropped) {
+      merged.push(ours)
+      continue
     }
+    const once = `${dropped.winner.gateway}:${server.port}`
+    if (warned.has(once)) continue
+    warned.add(once)
+    const holds = dropped.reason === 'duplicate host names' ? `already serves ${dropped.hosts.join(', ')} on port ${server.port} with TLS` : `already uses port ${server.port} for ${dropped.winner.protocol}${dropped.winner.tls ? ' with TLS' : ''}`
+    c.warn(
+      ['gateway', 'hosts'],
+      `Gateway ${dropped.winner.gateway} (created earlier, same workload) ${holds}: istiod drops this Gateway's server on port ${server.port} (${dropped.reason})`,
+      'use distinct hosts, or add your routes to that Gateway (gateway.existing: true)',
+    )
   }
+}
+
+/**
+ * A Gateway scaffold generates replaces one of the same name: hosts it drops that another
+ * VirtualService is bound by would leave that VirtualService with nothing to serve it.
+ */
+function checkGatewayTakeover(c: Check): void {
+  const gateway = c.spec.gateway
+  if (!gateway || gateway.existing || c.spec.api === 'gateway-api') return
+  const live = existingGateway(c)
+  if (!live) return
+  const ref = {namespace: live.metadata.namespace ?? c.namespace, name: live.metadata.name ?? ''}
+  const ours = gatewayHosts(gateway) ?? []
+  const liveHosts = ((live.spec as {servers?: {hosts?: string[]}[]} | undefined)?.servers ?? []).flatMap((s) => (s.hosts ?? []).map((h) => h.replace(/^[^/]*\//, '')))
+  const dropped = [...new Set(liveHosts.filter((h) => !ours.includes(h)))]
+  if (dropped.length === 0) return
+  const ourVirtualServices = new Set((c.spec.virtualServices ?? []).map((_, i) => `${c.namespace}/${virtualServiceName(c.spec, i)}`))
+  for (const vs of c.facts.virtualServices) {
+    const id = `${vs.metadata.namespace ?? ''}/${vs.metadata.name}`
+    if (ourVirtualServices.has(id) || !virtualServiceBindsGateway(vs, ref)) continue
+    const vsHosts = (vs.spec as {hosts?: string[]} | undefined)?.hosts ?? []
+    const stranded = dropped.filter((h) => vsHosts.some((v) => hostsIntersect(h, v)) && !vsHosts.some((v) => ours.some((o) => hostsIntersect(o, v))))
+    if (stranded.length === 0) continue
+    c.error(
+      ['gateway', 'hosts'],
+      `Gateway ${ref.namespace}/${ref.name} already serves ${stranded.join(', ')} for VirtualService ${id}: this scaffold would replace its servers and leave ${stranded.join(', ')} unserved`,
+      `bind to it with gateway.existing: true (and hosts on your VirtualService), give this scaffold another gateway name, or list ${stranded.join(', ')} in its hosts too`,
+    )
+  }
+}
+
+/** hpa, pdb and a gateway-wide rate limit act on every Gateway of the workload: always said so. */
+function checkGatewayWideObjects(c: Check): void {
+  if (c.spec.api === 'gateway-api') return
+  const workload = `${c.facts.ingress.namespace}/${c.spec.hpa?.deployment ?? c.facts.ingress.deployment}`
+  const affected = `every Gateway on it is affected, not only ${c.spec.name}`
+  if (c.spec.hpa) c.warn(['hpa'], `changes the shared gateway workload ${workload}: ${affected}`)
+  if (c.spec.pdb) c.warn(['pdb'], `changes the shared gateway workload ${workload}: ${affected}`)
+  if (!c.spec.rateLimit) return
+  if (rateLimitScope(c.spec) === 'gateway') c.warn(['rateLimit'], `limits every host of the shared gateway workload ${workload}: ${affected}`)
+  else if (applicationHosts(c.spec).length === 0) c.error(['rateLimit', 'scope'], 'a rate limit for the application\'s hosts needs hosts', 'add gateway hosts (--host), or scope: gateway for the whole gateway')
 }
 
 function checkWorkload(c: Check): void {
@@ -353,6 +430,6 @@ export function validateSpec(spec: ScaffoldSpec, facts: ClusterFacts, namespace:
     check.error([], 'nothing to scaffold', 'pass --host HOST (with --service or --route), or --egress HOST')
   }
   if (spec.virtualServices?.length && !spec.gateway) check.error(['virtualServices'], 'VirtualServices need a Gateway to bind to', 'add --host, or gateway: in the spec')
-  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkWorkload, checkEgress]) run(check)
+  for (const run of [checkHosts, checkCoverage, checkTls, checkGenerateCert, checkRoutes, checkSubsets, checkGatewayApi, checkSharedHosts, checkGatewayTakeover, checkGatewayWideObjects, checkWorkload, checkEgress]) run(check)
   return findings
 }

@@ -5,6 +5,7 @@ import type {KubeClient, KubeObject} from '../kube/client.ts'
 import {applyObjects, comparable, fieldManager} from '../kube/apply.ts'
 import {redactSecret, type Secret} from '../certs/secrets.ts'
 import {unifiedDiff} from '../ui/line-diff.ts'
+import {withOrderFreeListsSorted} from '../istio/order-free-lists.ts'
 
 export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'generated' | 'written'
 
@@ -69,8 +70,9 @@ export async function diffScaffold(kube: KubeClient, objects: KubeObject[], opti
     const live = await kube.get(ref)
     const predicted = await kube.apply(object, {fieldManager, dryRun: true, force: options.forceConflicts})
     // Like kubectl diff, never print a Secret's private keys; certificates still show what changes.
-    const before = live ? yamlText(comparable(printable(live))) : ''
-    const after = yamlText(comparable(printable(predicted)))
+    // Compared as Istio reads them: lists whose order it ignores are sorted on both sides.
+    const before = live ? yamlText(comparable(printable(withOrderFreeListsSorted(live)))) : ''
+    const after = yamlText(comparable(printable(withOrderFreeListsSorted(predicted))))
     const label = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`
     const diff = unifiedDiff(before, after, {from: `live ${label}`, to: `scaffold ${label}`})
     results.push(outcome(object, !live ? 'created' : diff ? 'configured' : 'unchanged', {diff}))

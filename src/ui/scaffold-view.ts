@@ -33,9 +33,22 @@ export function shownResult(result: ScaffoldResult, showSecrets: boolean): Scaff
   return showSecrets ? result : {...result, objects: result.objects.map((o) => ({...o, object: printable(o.object)}))}
 }
 
-/** -o yaml: the objects themselves, ready for `kubectl apply -f -` (with --show-secrets when they include generated keys). */
-export async function scaffoldObjectsYaml(result: ScaffoldResult): Promise<string> {
-  return objectsToYaml(result.objects.map((o) => o.object))
+/** Whether printing it would show a private key (redaction changes it). */
+const holdsPrivateKey = (o: ObjectOutcome) => JSON.stringify(printable(o.object)) !== JSON.stringify(o.object)
+
+/**
+ * -o yaml: the objects themselves, ready for `kubectl apply -f -`. A Secret with a private key is
+ * printed only with --show-secrets; without it, it is left out (a placeholder would not apply) and
+ * `omitted` names it for a note.
+ */
+export async function scaffoldObjectsYaml(result: ScaffoldResult, showSecrets: boolean): Promise<{yaml: string; omitted: string[]}> {
+  const kept = showSecrets ? result.objects : result.objects.filter((o) => !holdsPrivateKey(o))
+  const omitted = result.objects.filter((o) => !kept.includes(o)).map((o) => `${o.namespace}/${o.name}`)
+  return {yaml: await objectsToYaml(kept.map((o) => o.object)), omitted}
+}
+
+export function omittedSecretsNote(omitted: string[]): string {
+  return `Note: -o yaml leaves out ${omitted.length} secret${omitted.length > 1 ? 's' : ''} with private keys (${omitted.join(', ')}); pass --show-secrets to include them`
 }
 
 /** stderr: the warnings, then what --generate-cert left alone. */

@@ -95,7 +95,7 @@ describe('certs create (fake cluster)', () => {
     assert.deepEqual(kube.calls, [], 'no request at all')
     await assert.rejects(stat(outDir))
     const docs = parseAllDocuments(ctx.io.out()).map((d) => d.toJS() as Secret)
-    assert.deepEqual(docs.map((d) => d.metadata.name), ['dry-ca', 'dry', 'dry-client-client'])
+    assert.deepEqual(docs.map((d) => d.metadata.name), ['dry-ca', 'dry', 'dry-client'])
     assert.ok(docs.every((d) => d.metadata.namespace === 'istio-system'), 'documented offline default namespace')
     for (const doc of docs) assert.match(doc.data['tls.key'] as string, /REDACTED.*--show-secrets/)
     assert.doesNotMatch(ctx.io.out(), /PRIVATE KEY/)

@@ -123,7 +123,7 @@ describe('certs inspect (fake cluster)', () => {
     assert.match(ctx.io.out(), /mtls\s+server\s+CN=secure\.example\.com\s+DNS:secure\.example\.com\s+2027-06-01\s+365\s+match\s+verified\s+default\/gw\(MUTUAL\)\s+OK/)
   })
 
-  it('garbage in a named secret is a finding in the report, not a crash; a missing secret exits 1', async () => {
+  it('garbage in a named secret is a finding in the report, not a crash; a missing secret is bad input (exit 2)', async () => {
     const ctx = fakeContext({kube: await world(), now})
     const cmd = await runCommand(CertsInspect, ['garbage'], ctx)
     assert.equal(cmd.exitCode, 1)
@@ -132,7 +132,7 @@ describe('certs inspect (fake cluster)', () => {
 
     const missing = fakeContext({kube: await world(), now})
     const second = await runCommand(CertsInspect, ['absent'], missing)
-    assert.equal(second.exitCode, 1)
+    assert.equal(second.exitCode, 2)
     assert.match(missing.io.err(), /secret "absent" not found in namespace "istio-system"/)
   })
 

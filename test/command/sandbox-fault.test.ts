@@ -3,6 +3,7 @@ import {after, before, describe, it} from 'node:test'
 import {Config} from '@oclif/core'
 import SandboxFault from '../../commands/sandbox/fault.ts'
 import type {GwContext} from '../../src/context.ts'
+import {createEnvoyAdmin} from '../../src/envoy/admin.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
@@ -20,7 +21,7 @@ describe('kubectl gw sandbox fault', () => {
 
   function context(out: string[], err: string[], kube: KubeClient = createKubeClient({selection: {kubeconfig, env: {}}, requestTimeoutMs: 0})): GwContext {
     const stream = (sink: string[]) => ({write: (t: string) => void sink.push(t), isTTY: false})
-    return {kube, clock: {now: () => new Date(), sleep: async () => undefined}, io: {stdout: stream(out), stderr: stream(err), interactive: false, debug: () => undefined}, namespace: async () => 'default'}
+    return {kube, envoy: createEnvoyAdmin(kube), clock: {now: () => new Date(), sleep: async () => undefined}, io: {stdout: stream(out), stderr: stream(err), interactive: false, debug: () => undefined}, namespace: async () => 'default'}
   }
 
   async function runCommand(argv: string[], kube?: KubeClient): Promise<{code: number; out: string; err: string}> {

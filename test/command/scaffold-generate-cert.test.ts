@@ -67,12 +67,12 @@ describe('kubectl gw scaffold --generate-cert', () => {
     const result = await run(['secure', '--host', 'secure.example.com', '--service', 'httpbin', '--tls', 'mutual', '--credential', 'secure-tls', '--generate-cert', '-o', 'json'], kube)
     assert.equal(result.exitCode, 0, result.stderr)
     const json = JSON.parse(result.stdout) as {objects: {kind: string; name: string; namespace: string}[]; credentials: unknown[]}
-    assert.deepEqual(json.objects.filter((o) => o.kind === 'Secret').map((o) => `${o.namespace}/${o.name}`), ['istio-system/secure-tls-ca', 'istio-system/secure-tls', 'istio-system/secure-tls-client-client'])
+    assert.deepEqual(json.objects.filter((o) => o.kind === 'Secret').map((o) => `${o.namespace}/${o.name}`), ['istio-system/secure-tls-ca', 'istio-system/secure-tls', 'istio-system/secure-tls-client'])
     assert.deepEqual(json.credentials, [{namespace: 'istio-system', name: 'secure-tls', action: 'generated', hosts: ['secure.example.com'], mutual: true}])
     const server = secretIn(kube, 'istio-system', 'secure-tls')
     const ca = new X509Certificate(pem(server, 'ca.crt'))
     assert.equal(pem(server, 'ca.crt'), pem(secretIn(kube, 'istio-system', 'secure-tls-ca'), 'tls.crt'))
-    const client = new X509Certificate(pem(secretIn(kube, 'istio-system', 'secure-tls-client-client'), 'tls.crt'))
+    const client = new X509Certificate(pem(secretIn(kube, 'istio-system', 'secure-tls-client'), 'tls.crt'))
     assert.ok(client.checkIssued(ca) && client.verify(ca.publicKey), 'clients are verified against ca.crt')
     assert.doesNotMatch(result.stdout, /PRIVATE KEY/, '-o json hides private keys')
     assert.match(result.stdout, /REDACTED \(private key hidden; pass --show-secrets to print it\)/)
@@ -88,18 +88,20 @@ describe('kubectl gw scaffold --generate-cert', () => {
     assert.deepEqual(secretIn(kube, 'istio-system', 'httpbin-credential'), before)
   })
 
-  it('-o yaml hides private keys unless --show-secrets; a client dry run asks no cluster and uses istio-system', async () => {
+  it('-o yaml is what kubectl apply -f - accepts: secrets with private keys are left out with a note unless --show-secrets; a client dry run asks no cluster and uses istio-system', async () => {
     const noCluster = new Proxy({} as KubeClient, {get: () => () => Promise.reject(new Error('no cluster in a client dry run'))})
     const hidden = await run([...web, '--dry-run=client', '-o', 'yaml'], noCluster)
     assert.equal(hidden.exitCode, 0, hidden.stderr)
     const objects = parseAllDocuments(hidden.stdout).map((d) => d.toJS() as Secret)
-    assert.deepEqual(objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), ['Secret istio-system/web-credential-ca', 'Secret istio-system/web-credential', 'Gateway default/web-gateway', 'VirtualService default/web'])
-    assert.doesNotMatch(hidden.stdout, /PRIVATE KEY/)
-    assert.equal(objects[1]?.data?.['tls.key'], 'REDACTED (private key hidden; pass --show-secrets to print it)')
-    assert.match(Buffer.from(objects[1]?.data?.['tls.crt'] ?? '', 'base64').toString(), /^-----BEGIN CERTIFICATE-----/, 'certificates are shown')
+    assert.deepEqual(objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), ['Gateway default/web-gateway', 'VirtualService default/web'])
+    assert.doesNotMatch(hidden.stdout, /PRIVATE KEY|REDACTED/)
+    assert.match(hidden.stderr, /^Note: -o yaml leaves out 2 secrets with private keys \(istio-system\/web-credential-ca, istio-system\/web-credential\); pass --show-secrets to include them$/m)
     const shown = await run([...web, '--dry-run=client', '-o', 'yaml', '--show-secrets'], noCluster)
-    const key = (parseAllDocuments(shown.stdout)[1]?.toJS() as Secret).data?.['tls.key'] ?? ''
-    assert.match(Buffer.from(key, 'base64').toString(), /^-----BEGIN PRIVATE KEY-----/)
+    const secret = parseAllDocuments(shown.stdout)[1]?.toJS() as Secret
+    assert.match(Buffer.from(secret.data?.['tls.key'] ?? '', 'base64').toString(), /^-----BEGIN PRIVATE KEY-----/)
+    assert.match(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64').toString(), /^-----BEGIN CERTIFICATE-----/)
+    // Every data value is base64, as the API server demands of a Secret.
+    for (const doc of parseAllDocuments(shown.stdout).map((d) => d.toJS() as Secret)) for (const value of Object.values(doc.data ?? {})) assert.match(value, /^[A-Za-z0-9+/]+=*$/)
   })
 
   it('--dry-run=server validates the secrets with the rest and stores nothing; --diff shows them without keys', async () => {
@@ -108,10 +110,15 @@ describe('kubectl gw scaffold --generate-cert', () => {
     assert.equal(dry.exitCode, 0, dry.stderr)
     assert.match(dry.stdout, /^secret\/web-credential created \(server dry run\)$/m)
     assert.deepEqual(kube.storedWrites(), [])
-    assert.ok(kube.writes.every((w) => w.dryRun))
+    assert.deepEqual(kube.writes.map((w) => `${w.ref.kind}/${w.ref.name} ${w.dryRun ? 'dry run' : 'STORED'}`), [
+      'Secret/web-credential-ca dry run',
+      'Secret/web-credential dry run',
+      'Gateway/web-gateway dry run',
+      'VirtualService/web dry run',
+    ])
     assert.equal(secretIn(kube, 'istio-system', 'web-credential'), undefined)
     const diff = await run([...web, '--diff'], kube)
-    assert.equal(diff.exitCode, 0, diff.stderr)
+    assert.equal(diff.exitCode, 1, `new objects are differences: ${diff.stderr}`)
     assert.match(diff.stdout, /^\+\+\+ scaffold Secret istio-system\/web-credential$/m)
     assert.match(diff.stdout, /^\+\s+tls\.key: REDACTED/m)
     assert.doesNotMatch(diff.stdout, /PRIVATE KEY|LS0tLS1CRUdJTiBQUklWQVRF/)

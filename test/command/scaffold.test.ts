@@ -119,12 +119,15 @@ test('a credential next to the Gateway instead of the gateway pods is the classi
   assert.match(absent.stderr, /Warning: --credential: secret istio-system\/later-cert does not exist yet/)
 })
 
-test('a host already served by another Gateway on the same workload and port is warned about', async () => {
+test('an HTTPS host already served by an older Gateway on the same workload and port is warned about; plain HTTP is merged, not warned', async () => {
   const kube = istioCluster()
-  kube.add({apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {namespace: 'web', name: 'older'}, spec: {selector: {istio: 'ingressgateway'}, servers: [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['*.example.com']}]}})
-  const result = await run(httpbin, kube)
+  kube.add({apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {namespace: 'web', name: 'older', creationTimestamp: '2026-01-01T00:00:00Z'}, spec: {selector: {istio: 'ingressgateway'}, servers: [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['*.example.com']}, {port: {number: 443, name: 'https', protocol: 'HTTPS'}, hosts: ['httpbin.example.com'], tls: {mode: 'SIMPLE', credentialName: 'httpbin-credential'}}]}})
+  const plain = await run(httpbin, kube)
+  assert.equal(plain.exitCode, 0)
+  assert.equal(plain.stderr, '')
+  const result = await run([...httpbin, '--tls', 'simple', '--credential', 'httpbin-credential'], kube)
   assert.equal(result.exitCode, 0)
-  assert.match(result.stderr, /Warning: --host: host httpbin\.example\.com on port 80 is also served by Gateway web\/older .* created first wins/)
+  assert.match(result.stderr, /Warning: --host: Gateway web\/older \(created earlier, same workload\) already serves httpbin\.example\.com on port 443 with TLS: istiod drops this Gateway's server on port 443/)
 })
 
 test('a selector that matches no pods is refused', async () => {
@@ -150,7 +153,7 @@ test('--diff shows +/- YAML lines against the live objects and writes nothing', 
   const stored = kube.storedWrites().length
   const result = await run([...httpbin, '--timeout', '15s'], kube)
   const diff = await run([...httpbin, '--timeout', '30s', '--diff'], kube)
-  assert.equal(diff.exitCode, 0, diff.stderr)
+  assert.equal(diff.exitCode, 1, `differences exit 1, as kubectl diff does: ${diff.stderr}`)
   assert.match(diff.stdout, /^--- live VirtualService default\/httpbin$/m)
   assert.match(diff.stdout, /^-\s+timeout: 15s$/m)
   assert.match(diff.stdout, /^\+\s+timeout: 30s$/m)
@@ -167,7 +170,7 @@ test('--dry-run=server lets the server validate but stores nothing', async () =>
 
 test('--dry-run=client needs no cluster and uses the documented defaults', async () => {
   const noCluster = new Proxy({} as KubeClient, {get: () => () => Promise.reject(new Error('no cluster in a client dry run'))})
-  const result = await run([...httpbin, '--rate-limit', '100/s', '--hpa', 'min=2,max=10,cpu=70', '--pdb', 'min-available=1', '--dry-run=client', '-o', 'yaml'], noCluster)
+  const result = await run([...httpbin, '--rate-limit', '100/s', '--hpa', 'min=2,max=10,cpu=70', '--pdb', 'min-available=1', '--gateway-wide', '--dry-run=client', '-o', 'yaml'], noCluster)
   assert.equal(result.exitCode, 0, result.stderr)
   const objects = parseAllDocuments(result.stdout).map((d) => d.toJS() as KubeObject)
   assert.deepEqual(objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), [
@@ -224,8 +227,8 @@ test('spec file errors name the file and line, every one at once, and nothing is
 test('bad flag values exit 2 naming the flag', async () => {
   for (const [argv, pattern] of [
     [['--weights', 'v1=90,v2=10'], /--weights needs --subsets|need --service/],
-    [['--hpa', 'min=two'], /--hpa: min=two is not a whole number/],
-    [['--pdb', 'min=1'], /--pdb: unknown key "min"/],
+    [['--hpa', 'min=two', '--gateway-wide'], /--hpa: min=two is not a whole number/],
+    [['--pdb', 'min=1', '--gateway-wide'], /--pdb: unknown key "min"/],
     [['--rate-limit', 'fast'], /--rate-limit fast: expected COUNT\/UNIT/],
     [['--route', '/api'], /--route \/api: expected MATCH=SERVICE\[:PORT\]/],
     [['--https-redirect'], /an HTTPS redirect needs an HTTPS server/],
@@ -279,4 +282,15 @@ test('routes for an existing Gateway: it must exist, and its hosts must cover th
   assert.deepEqual(vs.spec.gateways, ['shared-gateway'])
   assert.ok(vs.metadata.resourceVersion, 'the object as the server stored it')
   assert.equal(vs.metadata.managedFields, undefined, 'bookkeeping is not printed')
+})
+
+test('--weights names every subset and sums to 100, else exit 2 naming the flag', async () => {
+  const kube = istioCluster()
+  const missing = await run([...httpbin, '--subsets', 'v1,v2', '--weights', 'v1=80'], kube)
+  assert.equal(missing.exitCode, 2, missing.stderr)
+  assert.match(missing.stderr, /--weights v1=80 gives no weight to subset v2/)
+  const over = await run([...httpbin, '--subsets', 'v1,v2', '--weights', 'v1=80,v2=30'], kube)
+  assert.equal(over.exitCode, 2, over.stderr)
+  assert.match(over.stderr, /--weights: weights sum to 110; they must sum to 100/)
+  assert.deepEqual(kube.writes, [])
 })

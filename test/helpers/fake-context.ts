@@ -1,5 +1,6 @@
 import {Config, type Command} from '@oclif/core'
 import type {Clock, GwContext, Io} from '../../src/context.ts'
+import {createEnvoyAdmin, type EnvoyAdmin} from '../../src/envoy/admin.ts'
 import type {KubeClient} from '../../src/kube/client.ts'
 import {FakeKube} from './fake-kube.ts'
 import {repoRoot} from './paths.ts'
@@ -52,10 +53,11 @@ export interface FakeContext<K extends KubeClient = FakeKube> extends GwContext 
  * A GwContext over a fake (or any) KubeClient with captured output. The clock is a ManualClock,
  * at `now` when given; the namespace is `namespace`, else the kubeconfig context's.
  */
-export function fakeContext<K extends KubeClient = FakeKube>(options: {kube?: K; namespace?: string; clock?: Clock; now?: Date; io?: CapturedIo} = {}): FakeContext<K> {
+export function fakeContext<K extends KubeClient = FakeKube>(options: {kube?: K; envoy?: EnvoyAdmin; namespace?: string; clock?: Clock; now?: Date; io?: CapturedIo} = {}): FakeContext<K> {
   const kube = options.kube ?? (new FakeKube() as unknown as K)
   return {
     kube,
+    envoy: options.envoy ?? createEnvoyAdmin(kube),
     clock: options.clock ?? new ManualClock(options.now?.getTime()),
     io: options.io ?? captureIo(),
     namespace: async () => options.namespace ?? (await kube.connection()).namespace,

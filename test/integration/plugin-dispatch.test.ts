@@ -12,7 +12,7 @@ import {writeTestKubeconfig} from '../helpers/kubeconfig.ts'
 const run = promisify(execFile)
 const kubectl = '/usr/bin/kubectl'
 
-/** PATH with the plugin's bin/ first, as a user who put it on PATH would have; no Node 24 on it on purpose. */
+/** PATH with the plugin's bin/ first, as a user who put it on PATH would have; no pinned Node on it on purpose. */
 const pluginPath = `${path.join(repoRoot, 'bin')}:/usr/local/bin:/usr/bin:/bin`
 
 async function gw(args: string[], env: Record<string, string> = {}): Promise<{stdout: string; stderr: string; code: number}> {

@@ -3,6 +3,7 @@ import {execFile, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
+import {skipUnlessInstalled} from '../helpers/paths.ts'
 import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import type {SandboxMesh} from '../../src/sandbox/mesh/index.ts'
@@ -14,7 +15,7 @@ import {selfSignedCert, tlsSecret} from '../helpers/test-certs.ts'
 const run = promisify(execFile)
 const kubectlBin = '/usr/bin/kubectl'
 
-describe('sandbox mesh through the API server with real kubectl', {skip: !fs.existsSync(kubectlBin) && 'kubectl not installed at /usr/bin/kubectl'}, () => {
+describe('sandbox mesh through the API server with real kubectl', {skip: skipUnlessInstalled(kubectlBin, 'kubectl')}, () => {
   let harness: MeshTestSandbox
   let dir: string
   let mesh: SandboxMesh

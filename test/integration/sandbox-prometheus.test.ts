@@ -5,6 +5,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
+import {skipUnlessInstalled} from '../helpers/paths.ts'
 import {after, before, describe, it} from 'node:test'
 import {createKubeClient} from '../../src/kube/connect.ts'
 import {scrapeConfig, startScrapeServer, type ScrapeServer} from '../../src/sandbox/mesh/scrape-server.ts'
@@ -21,7 +22,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-describe('a real Prometheus scrapes the sandbox mesh', {skip: !prometheusBin && 'prometheus binary not installed (apt-get install prometheus)'}, () => {
+describe('a real Prometheus scrapes the sandbox mesh', {skip: skipUnlessInstalled(prometheusBin, 'prometheus (apt-get install prometheus)')}, () => {
   let dir: string
   let harness: MeshTestSandbox
   let scrape: ScrapeServer

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {gwBin, requireBuiltCli} from '../helpers/paths.ts'
+import {gwBin, requireBuiltCli, skipUnlessInstalled} from '../helpers/paths.ts'
 
 interface Run {
   code: number
@@ -14,7 +13,7 @@ interface Run {
 }
 
 const kubectlBin = '/usr/bin/kubectl'
-const skip = !existsSync(kubectlBin) ? `kubectl not installed at ${kubectlBin}` : false
+const skip = skipUnlessInstalled(kubectlBin, 'kubectl')
 
 function exec(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {

@@ -8,7 +8,7 @@ import {after, before, describe, it} from 'node:test'
 import {stringify} from 'yaml'
 import {createSimulatedMesh} from '../../src/sandbox/mesh/index.ts'
 import {sandboxKubeconfig, startSandbox, type RunningSandbox} from '../../src/sandbox/sandbox.ts'
-import {gwBin} from '../helpers/paths.ts'
+import {gwBin, skipUnlessInstalled} from '../helpers/paths.ts'
 import {fixturesDir} from '../helpers/scaffold-fixtures.ts'
 import {selfSignedCert, tlsSecret} from '../helpers/test-certs.ts'
 
@@ -20,7 +20,7 @@ interface RouteConfig {
   virtual_hosts: {name: string; routes: {match: Record<string, unknown>; route?: {cluster?: string; weighted_clusters?: {clusters: {name: string; weight: number}[]}}}[]}[]
 }
 
-describe('kubectl gw scaffold against the sandbox', {skip: !fs.existsSync(kubectlBin) && 'kubectl not installed at /usr/bin/kubectl'}, () => {
+describe('kubectl gw scaffold against the sandbox', {skip: skipUnlessInstalled(kubectlBin, 'kubectl')}, () => {
   let dir: string
   let sandbox: RunningSandbox
   let kubeconfig: string

@@ -68,10 +68,40 @@ async function readObject(req: IncomingMessage): Promise<unknown> {
   return parseBody(body.toString('utf8'), contentType)
 }
 
+/** Deeper bodies are refused before anything recursive (parsers, validation, merges) sees them. */
+const maxBodyNesting = 1000
+
+/** 400 when JSON (or YAML flow) nesting goes deeper than the limit; a linear scan, strings skipped. */
+function refuseDeepNesting(text: string): string {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123 || c === 91) {
+      if (++depth > maxBodyNesting) throw badRequest(`the body of the request could not be decoded: objects and arrays nest deeper than ${maxBodyNesting} levels`)
+    } else if (c === 125 || c === 93) depth--
+  }
+  return text
+}
+
+/** A path segment, decoded; malformed percent-encoding is the client's error (400), not ours. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw badRequest(`invalid URL escape in the request path: ${JSON.stringify(segment)}`)
+  }
+}
+
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (contentType && !/json|yaml/.test(contentType)) {
     throw new ApiStatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (not ${contentType})`)
   }
+  refuseDeepNesting(text)
   try {
     return contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text)
   } catch (error) {
@@ -142,8 +172,15 @@ export class SandboxApiServer {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(url.pathname)
     if (!match) return refuse(new ApiStatusError(400, 'BadRequest', 'upgrade requests are served for pods/portforward only'))
-    const pod = this.store.get('', 'Pod', decodeURIComponent(match[1]!), decodeURIComponent(match[2]!))
-    if (!pod) return refuse(notFound('pods', '', decodeURIComponent(match[2]!)))
+    let namespace: string
+    let podName: string
+    try {
+      ;[namespace, podName] = [decodePathSegment(match[1]!), decodePathSegment(match[2]!)]
+    } catch (error) {
+      return refuse(error as ApiStatusError)
+    }
+    const pod = this.store.get('', 'Pod', namespace, podName)
+    if (!pod) return refuse(notFound('pods', '', podName))
     if ((pod.status as {phase?: string} | undefined)?.phase !== 'Running') return refuse(new ApiStatusError(400, 'BadRequest', `pod ${pod.metadata.name} is not running`))
     const target = {pod, mesh: this.mesh}
     if (isWebSocketUpgrade(req)) {
@@ -205,7 +242,7 @@ export class SandboxApiServer {
       if (!document) throw new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource')
       return send(res, 200, document)
     }
-    const segments = path.split('/').slice(1).map(decodeURIComponent)
+    const segments = path.split('/').slice(1).map(decodePathSegment)
     let group: string
     let version: string
     let rest: string[]
@@ -284,7 +321,8 @@ export class SandboxApiServer {
     const manager = options.fieldManager || options.userAgentManager
     const present = (object: StoredObject) => this.api.present(object, type, version)
     // Unknown fields dropped under fieldValidation=Warn reach kubectl as Warning headers.
-    const respond = (status: number, body: unknown) => {
+    const respond = async (status: number, body: unknown) => {
+      await this.store.durable()
       if (options.warnings.length > 0) res.setHeader('Warning', options.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
       send(res, status, body)
     }
@@ -299,7 +337,7 @@ export class SandboxApiServer {
         const objects = this.store.list(type.group, type.kind, namespace).filter(this.selectorFilter(url, type))
         const deleted = []
         for (const object of objects) deleted.push(present(await this.api.delete(type, namespace, object.metadata.name, options)))
-        return send(res, 200, {kind: `${type.kind}List`, apiVersion: deleted[0]?.apiVersion ?? type.versions[0], metadata: {resourceVersion: String(this.store.resourceVersion)}, items: deleted})
+        return respond(200, {kind: `${type.kind}List`, apiVersion: deleted[0]?.apiVersion ?? type.versions[0], metadata: {resourceVersion: String(this.store.resourceVersion)}, items: deleted})
       }
       throw new ApiStatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`)
     }
@@ -317,7 +355,7 @@ export class SandboxApiServer {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim()
         const patchType: PatchType | undefined = patchContentTypes[contentType]
         if (!patchType) throw new ApiStatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchContentTypes).join(', ')}`)
-        const body = await readBody(req)
+        const body = refuseDeepNesting(await readBody(req))
         const existed = this.store.get(type.group, type.kind, type.namespaced ? namespace : undefined, name) !== undefined
         const fieldManager = patchType === 'apply' ? options.fieldManager : manager
         const patched = await this.api.patch(type, version, namespace, name, patchType, body, {...options, fieldManager})
@@ -325,7 +363,7 @@ export class SandboxApiServer {
       }
       case 'DELETE': {
         const deleted = await this.api.delete(type, namespace, name, options)
-        return send(res, 200, present(deleted))
+        return respond(200, present(deleted))
       }
       default:
         throw new ApiStatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
@@ -362,6 +400,7 @@ export class SandboxApiServer {
     } else throw new ApiStatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
     if (typeof replicas !== 'number' || replicas < 0) throw new ApiStatusError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
     const updated = await this.api.patch(type, version, namespace, name!, 'merge', JSON.stringify({spec: {replicas}}), {...options, fieldManager: options.fieldManager || options.userAgentManager})
+    await this.store.durable()
     return send(res, 200, scaleOf(updated))
   }
 

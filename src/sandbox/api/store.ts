@@ -27,8 +27,10 @@ export class ObjectStore implements ClusterStateView {
   private readonly history: RecordedEvent[] = []
   private readonly watchers = new Set<(event: RecordedEvent) => void>()
   private revision = 0
-  /** Called after each write (persistence debounce). */
-  onChange?: () => void
+  /** Told every committed write (the persistence journal). */
+  onChange?: (event: RecordedEvent) => void
+  /** Resolves once every committed write is on disk (set by persistence; none in memory-only tests). */
+  durability?: () => Promise<void>
 
   constructor(istioVersion: string) {
     this.istioVersion = istioVersion
@@ -125,7 +127,12 @@ export class ObjectStore implements ClusterStateView {
     if (this.history.length > historyLimit) this.history.splice(0, this.history.length - historyLimit)
     for (const watcher of this.watchers) watcher(event)
     for (const listener of this.listeners) listener({type: event.type, object: event.object})
-    this.onChange?.()
+    this.onChange?.(event)
+  }
+
+  /** Awaited before a write is acknowledged: a 2xx means the write survives a crash. */
+  durable(): Promise<void> {
+    return this.durability?.() ?? Promise.resolve()
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {

@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import {after, afterEach, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import nock from 'nock'
 import {createKubeClient} from '../../../src/kube/connect.ts'
 import {KubeApiError} from '../../../src/kube/api-errors.ts'
-import type {KubeClient, KubeObject} from '../../../src/kube/client.ts'
+import type {KubeObject} from '../../../src/kube/client.ts'
 import {ClusterError, ExitCode, GwError} from '../../../src/errors.ts'
 import {writeTestKubeconfig} from '../../helpers/kubeconfig.ts'
+import {nockServer, rejection as rejectionOf, useNockedKube} from '../../helpers/nock-kube.ts'
 
-const server = 'https://kube.example.test:6443'
-const kubeconfig = writeTestKubeconfig({server, token: 'secret-token', insecure: true})
-
-const openClients: KubeClient[] = []
-function client(requestTimeoutMs = 0): KubeClient {
-  const kube = createKubeClient({selection: {kubeconfig, env: {}}, requestTimeoutMs})
-  openClients.push(kube)
-  return kube
-}
+const server = nockServer
 
 const vsResources = {
   kind: 'APIResourceList',
@@ -32,24 +25,10 @@ const vsRef = {apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', nam
 type Vs = KubeObject & {spec?: {hosts?: string[]}}
 const vsPath = '/apis/networking.istio.io/v1/namespaces/shop/virtualservices'
 
-async function rejection(promise: Promise<unknown>): Promise<GwError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof GwError, `expected a GwError, got ${String(error)}`)
-    return error
-  }
-  assert.fail('expected the call to fail')
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, GwError)
 
 describe('kube client over nock (the HTTP stack really is intercepted)', () => {
-  before(() => nock.disableNetConnect())
-  afterEach(() => {
-    for (const kube of openClients.splice(0)) kube.close()
-    assert.ok(nock.isDone(), `unused interceptors: ${nock.pendingMocks().join(', ')}`)
-    nock.cleanAll()
-  })
-  after(() => nock.enableNetConnect())
+  const {client} = useNockedKube()
 
   it('sends the bearer token and reads the body through the intercepted socket', async () => {
     nock(server, {reqheaders: {authorization: 'Bearer secret-token'}})

@@ -36,7 +36,11 @@ function covers(ours: Json, real: Json, at: string, problems: string[]): void {
     return
   }
   if (Array.isArray(real)) {
-    if (real.length === 0 || ours.length === 0) return
+    if (real.length === 0) return
+    if (ours.length === 0) {
+      problems.push(`${at}: empty where Envoy has ${real.length} element(s)`)
+      return
+    }
     let best: string[] | undefined
     for (const candidate of ours.slice(0, 200)) {
       const found: string[] = []
@@ -79,6 +83,8 @@ describe('sandbox config_dump compared with real Envoy captures', () => {
     gw.spec.servers[0].hosts.push('app.example.com')
     state.apply(gw)
     state.apply(seedObject(seed000, 'Gateway', 'httpbin-gateway-secure'))
+    // Bound to the HTTPS server, so its route config has routes to compare with the capture's.
+    state.apply({apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: {name: 'httpbin-secure', namespace: 'default'}, spec: {hosts: ['httpbin.example.com'], gateways: ['httpbin-gateway-secure'], http: [{match: [{uri: {exact: '/get'}}, {uri: {prefix: '/static'}}], route: [{destination: {host: 'httpbin', port: {number: 8000}}}]}]}})
     state.apply(seedObject(seed000, 'VirtualService', 'httpbin-vs'))
     state.apply(seedObject(seed000, 'VirtualService', 'path-based-routing'))
     state.apply(seedObject(seed000, 'VirtualService', 'canary-deployment'))

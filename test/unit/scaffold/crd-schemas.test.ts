@@ -57,7 +57,8 @@ function asVersion(object: KubeObject, version: string): KubeObject {
 async function flagVariants(): Promise<KubeObject[]> {
   const base = {hosts: ['app.example.com'], routes: ['/api=api:8080', 'exact:/health=health:8080', 'regex:/v[0-9]+/.*=versioned:8080'], selector: []}
   const variants = [
-    {...base, service: 'web', tls: 'simple' as const, credential: 'app-cert', httpsRedirect: true, subsets: 'v1,v2', weights: 'v1=90,v2=10', timeout: '30s', retries: 3, perTryTimeout: '10s', retryOn: 'connect-failure,503', lb: 'LEAST_REQUEST', rateLimit: '100/s', hpa: 'min=2,max=10,cpu=70', pdb: 'min-available=1'},
+    {...base, service: 'web', tls: 'simple' as const, credential: 'app-cert', httpsRedirect: true, subsets: 'v1,v2', weights: 'v1=90,v2=10', timeout: '30s', retries: 3, perTryTimeout: '10s', retryOn: 'connect-failure,503', lb: 'LEAST_REQUEST', rateLimit: '100/s', hpa: 'min=2,max=10,cpu=70', pdb: 'min-available=1', gatewayWide: true},
+    {...base, service: 'web', rateLimit: '50/s'},
     {...base, routes: [], service: 'web:443', tls: 'passthrough' as const},
     {...base, service: 'web', tls: 'mutual' as const, credential: 'app-cert'},
   ]
