@@ -195,8 +195,8 @@ describe('the sandbox gateway answers curl and openssl through kubectl port-forw
 
   it('MUTUAL demands a client certificate signed by the credential CA; an unknown SNI finds no filter chain', async () => {
     const ca = await secretFile('istio-system', 'mtls-credential-ca', 'tls.crt', 'mtls-ca.crt')
-    const cert = await secretFile('istio-system', 'mtls-credential-client-client', 'tls.crt', 'client.crt')
-    const key = await secretFile('istio-system', 'mtls-credential-client-client', 'tls.key', 'client.key')
+    const cert = await secretFile('istio-system', 'mtls-credential-client', 'tls.crt', 'client.crt')
+    const key = await secretFile('istio-system', 'mtls-credential-client', 'tls.key', 'client.key')
     const target = ['--resolve', `mtls.example.com:${https}:127.0.0.1`, `https://mtls.example.com:${https}/headers`]
     const withCert = await curl(['--cacert', ca, '--cert', cert, '--key', key, ...target])
     assert.equal(withCert.code, 0, withCert.stderr)
