@@ -180,7 +180,7 @@ describe('the sandbox gateway answers curl and openssl through kubectl port-forw
     assert.match(logs, /"GET \/api\/users\?id=7 HTTP\/1\.1" 200 - via_upstream .* outbound\|80\|canary\|app-service\.default\.svc\.cluster\.local .* canary\n/)
   })
 
-  it('terminates TLS with the credential scaffold generated (SIMPLE), and redirects plain HTTP', async () => {
+  it('terminates TLS with the credential scaffold generated (SIMPLE), speaks HTTP/2 (ALPN h2, h2c), and redirects plain HTTP', async () => {
     const ca = await secretFile('istio-system', 'secure-credential-ca', 'tls.crt', 'secure-ca.crt')
     const ok = await curl(['--cacert', ca, '--resolve', `secure.example.com:${https}:127.0.0.1`, `https://secure.example.com:${https}/get`])
     assert.equal(ok.code, 0, ok.stderr)
@@ -188,6 +188,10 @@ describe('the sandbox gateway answers curl and openssl through kubectl port-forw
     const redirect = parseCurlResponse((await curl(['-i', '-H', 'Host: secure.example.com', `http://127.0.0.1:${http}/get`])).stdout)
     assert.equal(redirect.status, 301)
     assert.equal(redirect.headers.location, 'https://secure.example.com/get')
+    const h2 = await curl(['--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', '--cacert', ca, '--resolve', `secure.example.com:${https}:127.0.0.1`, `https://secure.example.com:${https}/get`])
+    assert.equal(h2.stdout, '2 200', 'ALPN h2: HTTP/2 over TLS')
+    const h2c = await curl(['--http2-prior-knowledge', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', '-H', 'Host: shop.example.com', `http://127.0.0.1:${http}/healthz`])
+    assert.equal(h2c.stdout, '2 200', 'HTTP/2 with prior knowledge on the plain listener')
     const s = await run('openssl', ['s_client', '-connect', `127.0.0.1:${https}`, '-servername', 'secure.example.com', '-CAfile', ca], {})
     assert.match(s.stdout, /subject=CN ?= ?secure\.example\.com/)
     assert.match(s.stdout, /Verify return code: 0 \(ok\)/)

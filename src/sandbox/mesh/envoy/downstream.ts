@@ -1,5 +1,6 @@
 import {X509Certificate, createHash, randomUUID} from 'node:crypto'
 import http, {type IncomingMessage, type ServerResponse} from 'node:http'
+import http2, {type Http2ServerRequest, type Http2ServerResponse} from 'node:http2'
 import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import tls from 'node:tls'
@@ -188,8 +189,14 @@ export class GatewayDataPlane {
     const connection: Connection = {...base, routeName, statPrefix, scheme: 'http', sni}
     const transport = asObject(asObject(chain.transport_socket).typed_config)
     if (Object.keys(transport).length === 0) {
+      // Envoy's HCM codec is AUTO: an HTTP/2 connection preface (prior knowledge) gets HTTP/2.
+      const first = inspects ? undefined : await peekFirstRecord(socket)
+      if (!inspects && !first) return void socket.end()
+      if (first?.subarray(0, 14).toString('latin1') === 'PRI * HTTP/2.0') return this.serveHttp2(socket, connection)
       this.connections.set(socket, connection)
       this.http.emit('connection', socket)
+      // The peek paused the socket; a 'data' listener does not resume an explicitly paused stream.
+      socket.resume()
       return
     }
     const common = asObject(transport.common_tls_context)
@@ -212,7 +219,7 @@ export class GatewayDataPlane {
       maxVersion: versions[String(params.tls_maximum_protocol_version)] ?? 'TLSv1.3',
       requestCert: ca !== undefined,
       rejectUnauthorized: requireClient,
-      ALPNProtocols: ['http/1.1'],
+      ALPNProtocols: ['h2', 'http/1.1'],
     })
     terminator.on('tlsClientError', () => socket.end())
     terminator.once('secureConnection', (secure: tls.TLSSocket) => {
@@ -224,10 +231,24 @@ export class GatewayDataPlane {
       if (peerCert && ca !== undefined && !secure.authorized) return void secure.destroy()
       const sans = ((validation.default_validation_context as Json | undefined)?.match_subject_alt_names as {exact?: string}[] | undefined) ?? []
       if (peerCert && sans.length > 0 && !sans.some((m) => (peerCert.subjectAltName ?? '').split(', ').some((entry) => entry.replace(/^[A-Z]+:/, '') === m.exact))) return void secure.destroy()
-      this.connections.set(secure, {...connection, scheme: 'https', peer: peerCert})
+      const secured: Connection = {...connection, scheme: 'https', peer: peerCert}
+      if (secure.alpnProtocol === 'h2') return this.serveHttp2(secure, secured)
+      this.connections.set(secure, secured)
       this.http.emit('connection', secure)
     })
     terminator.emit('connection', socket)
+  }
+
+  /** One HTTP/2 session on the connection, each stream routed like an HTTP/1.1 request. */
+  private serveHttp2(socket: Duplex, connection: Connection): void {
+    const server = http2.createServer((req, res) => {
+      this.serve(req, res, connection).catch(() => {
+        if (!res.headersSent) res.writeHead(500)
+        res.end()
+      })
+    })
+    server.on('sessionError', () => socket.destroy())
+    server.emit('connection', socket)
   }
 
   private localAddress(c: Pick<Connection, 'namespace' | 'pod' | 'port'>): string {
@@ -255,18 +276,21 @@ export class GatewayDataPlane {
     return usable[0]!
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse, h2Connection?: Connection): Promise<void> {
     const started = Date.now()
     const startTime = this.hooks.now().toISOString()
-    const connection = this.connections.get(req.socket)
+    const connection = h2Connection ?? this.connections.get(req.socket)
     const body = await readAll(req)
-    if (!connection) return void res.destroy()
+    if (!connection) return abort(res)
     const current = this.hooks.current(connection.namespace, connection.pod)
     const config = current?.proxy.config
-    if (!current || !config) return void res.destroy()
+    if (!current || !config) return abort(res)
     const {world, proxy} = current
     const headers: Record<string, string> = {}
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !name.startsWith(':')) headers[name] = Array.isArray(value) ? value.join(',') : value
+    // HTTP/2's :authority is HTTP/1.1's Host (Envoy normalises both to :authority).
+    const h2Authority = req.headers[':authority']
+    if (typeof h2Authority === 'string') headers.host = h2Authority
     // use_remote_address: Envoy sets the scheme it saw, appends the peer to XFF, marks loopback peers internal.
     headers['x-forwarded-proto'] = connection.scheme
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, 127.0.0.1` : '127.0.0.1'
@@ -330,14 +354,16 @@ export class GatewayDataPlane {
     }
     if (upstreamMs !== undefined) responseHeaders['x-envoy-upstream-service-time'] = String(upstreamMs)
     const sent = Buffer.byteLength(responseBody)
-    res.writeHead(status, {...responseHeaders, 'content-length': String(sent)})
-    res.end(req.method === 'HEAD' ? undefined : responseBody)
+    const head = {...responseHeaders, 'content-length': String(sent)}
+    if ('stream' in res) res.writeHead(status, head)
+    else res.writeHead(status, head)
+    res.end(req.method === 'HEAD' ? '' : responseBody)
     const duration = Date.now() - started
     outcome = {code: status, flags, cluster, pod: endpoint?.pod, durationMs: Math.max(0.1, duration)}
     this.hooks.record(world, proxy, endpoint?.pod ? this.hooks.sidecar(endpoint.pod) : undefined, connection.statPrefix, connection.listenerName, host, outcome, endpoint, attempts)
     const q = (v: string | undefined) => `"${v ?? '-'}"`
     this.log(connection, [
-      `[${startTime}]`, `"${request.method} ${headers['x-envoy-original-path'] ?? request.path} HTTP/${req.httpVersion}"`, status, flags, details, '-', '"-"',
+      `[${startTime}]`, `"${request.method} ${headers['x-envoy-original-path'] ?? request.path} HTTP/${req.httpVersion === '2.0' ? '2' : req.httpVersion}"`, status, flags, details, '-', '"-"',
       body.length, sent, duration, upstreamMs ?? '-', q(headers['x-forwarded-for']), q(headers['user-agent']), q(headers['x-request-id']), q(authority),
       q(endpoint ? `${endpoint.address}:${endpoint.port}` : undefined), cluster?.name ?? '-', endpoint ? `${proxy.pod.ip ?? '0.0.0.0'}:${40000 + (this.sequence++ % 20000)}` : '-',
       this.localAddress(connection), connection.remote, connection.sni ?? '-', routeName,
@@ -424,6 +450,11 @@ export class GatewayDataPlane {
   }
 }
 
+function abort(res: ServerResponse | Http2ServerResponse): void {
+  if ('stream' in res) res.stream.destroy()
+  else res.destroy()
+}
+
 function applyHeaderOps(headers: Record<string, string | string[]>, add: unknown, remove: unknown): void {
   for (const name of (remove as string[] | undefined) ?? []) delete headers[name.toLowerCase()]
   for (const entry of (add as Json[] | undefined) ?? []) {
@@ -438,7 +469,7 @@ function applyHeaderOps(headers: Record<string, string | string[]>, add: unknown
   }
 }
 
-async function readAll(req: IncomingMessage): Promise<Buffer> {
+async function readAll(req: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)
