@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 import {COMMANDS} from '../../commands/index.ts'
 import {repoRoot} from '../helpers/paths.ts'
 
-const notCommands = new Set(['base-command.ts', 'index.ts', 'main.ts'])
+const notCommands = new Set(['base-command.ts', 'canary-shared.ts', 'index.ts', 'main.ts'])
 
 function commandFiles(dir: string, prefix: string[] = []): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {

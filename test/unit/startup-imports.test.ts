@@ -37,6 +37,9 @@ describe('start-up cost: what every command pays', () => {
       /\/src\/certs\/(issue|create|inspect|rotate|secrets)\.ts$/,
       /\/src\/scaffold\/(?!.*options)/,
       /\/src\/kube\/(transport|kubeconfig)\.ts$/,
+      /\/src\/canary\//,
+      /\/plugins\//,
+      /node_modules\/simple-ascii-chart\//,
       /node_modules\/(yaml|ajv|@peculiar|reflect-metadata|listr2|ora|@kubernetes-models)\//,
     ]
     const offenders = loaded.filter((url) => heavy.some((pattern) => pattern.test(url)))

@@ -25,6 +25,8 @@ export interface MeshOptions {
   /** Traffic tick (ms of simulated time per tick). */
   tickMs?: number
   requestsPerSecond?: number
+  /** Latency samples per batch (default 8): more makes histograms (p99) as smooth as real per-request ones. */
+  latencySamples?: number
   seed?: number
   /** Where a failing traffic tick is reported (the loop keeps running). */
   onError?: (error: unknown) => void
@@ -56,7 +58,7 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
   const timer = options.timer ?? systemTimer
   const tickMs = options.tickMs ?? 1000
   const delimited = istioMinor(state.istioVersion) >= 1023
-  const traffic = new TrafficSimulator({requestsPerSecond: options.requestsPerSecond ?? 10, seed: options.seed ?? 1})
+  const traffic = new TrafficSimulator({requestsPerSecond: options.requestsPerSecond ?? 10, seed: options.seed ?? 1, latencySamples: options.latencySamples})
   const proxies = new Map<string, SimulatedProxy>()
   let world: MeshWorld | undefined
   let dirty = true

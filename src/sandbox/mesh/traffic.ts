@@ -19,6 +19,8 @@ export interface TrafficOptions {
   /** Requests per second per route (and per unbound host), per gateway pod. */
   requestsPerSecond: number
   seed: number
+  /** Latency samples drawn per batch of requests (default 8); each stands for count/samples requests in the histograms. */
+  latencySamples?: number
 }
 
 export interface Outcome {
@@ -261,7 +263,7 @@ export class TrafficSimulator {
     const finalErrors = this.take(`err|${stream}`, count * Math.pow(p, attempts))
     const destinationAttempts = count + this.take(`att|${stream}`, attempts > 1 ? (count * (p - Math.pow(p, attempts))) / (1 - p || 1) : 0)
     const destinationErrors = Math.min(destinationAttempts, finalErrors + (destinationAttempts - count))
-    const samples = Array.from({length: Math.min(count, 8)}, () => this.baseLatency() + fault.latencyMs)
+    const samples = Array.from({length: Math.min(count, this.options.latencySamples ?? 8)}, () => this.baseLatency() + fault.latencyMs)
     const slowShare = timeoutMs > 0 ? samples.filter((d) => d > timeoutMs).length / Math.max(1, samples.length) : 0
     const timeouts = Math.min(count - finalErrors, this.take(`ut|${stream}`, (count - finalErrors) * slowShare))
     const ok = count - finalErrors - timeouts
