@@ -285,6 +285,11 @@ export function translateGatewayApi(state: ClusterStateView): GatewayApiTranslat
           }
         } else if (filter.type === 'RequestHeaderModifier') base.headers = {...obj(base.headers), request: headerModifier(obj(filter.requestHeaderModifier))}
         else if (filter.type === 'ResponseHeaderModifier') base.headers = {...obj(base.headers), response: headerModifier(obj(filter.responseHeaderModifier))}
+        else if (filter.type === 'RequestMirror') {
+          const mirror = obj(obj(filter.requestMirror).backendRef)
+          const mirrorNs = str(mirror.namespace) ?? ns
+          base.mirrors = [...arr(base.mirrors), {destination: {host: `${String(mirror.name)}.${mirrorNs}.${clusterDomain}`, ...(num(mirror.port) !== undefined ? {port: {number: num(mirror.port)}} : {})}}]
+        }
         else backendProblem ??= {type: 'ResolvedRefs', status: 'False', reason: 'InvalidFilter', message: `unsupported filter type "${String(filter.type)}"`}
       }
       if (!base.redirect) {
