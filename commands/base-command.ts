@@ -82,7 +82,8 @@ export abstract class GwCommand<T extends typeof Command> extends Command {
     })
     this.builtContext = {
       kube,
-      envoy: createEnvoyAdmin(kube),
+      // Where pods/proxy is forbidden, a WebSocket port-forward; client-node loads only then.
+      envoy: createEnvoyAdmin(kube, {portForward: async () => (await import('../src/envoy/port-forward.ts')).createPortForward(kube)}),
       clock: systemClock,
       io,
       namespace: async () => this.flags.namespace ?? (await kube.connection()).namespace,

@@ -9,6 +9,7 @@ import CanaryStatus from './canary/status.ts'
 import CertsCreate from './certs/create.ts'
 import CertsInspect from './certs/inspect.ts'
 import CertsRotate from './certs/rotate.ts'
+import Doctor from './doctor.ts'
 import Help from './help.ts'
 import SandboxDown from './sandbox/down.ts'
 import SandboxFault from './sandbox/fault.ts'
@@ -27,6 +28,7 @@ export const COMMANDS = {
   'certs:create': CertsCreate,
   'certs:inspect': CertsInspect,
   'certs:rotate': CertsRotate,
+  doctor: Doctor,
   help: Help,
   'sandbox:down': SandboxDown,
   'sandbox:fault': SandboxFault,

@@ -36,27 +36,7 @@ export function validateHosts(hosts: string[], flag = '--host'): string[] {
   return unique
 }
 
-/**
- * Whether a Gateway host is served by a certificate with these SANs, by the TLS rules
- * (RFC 6125): `*.example.com` matches exactly one label, never the apex; a wildcard Gateway
- * host is only covered by the same wildcard SAN. Returns undefined for hosts no certificate
- * can name (`*`), which are not a mismatch.
- */
-export function hostCoveredBy(gatewayHost: string, sans: string[]): boolean | undefined {
-  const host = stripNamespace(gatewayHost).toLowerCase()
-  if (host === '*') return undefined
-  const names = sans.map((s) => s.toLowerCase())
-  if (names.includes(host)) return true
-  if (host.startsWith('*.')) return false
-  const dot = host.indexOf('.')
-  return dot > 0 && names.includes(`*${host.slice(dot)}`)
-}
-
-/** Gateway hosts may be written `namespace/host`; the namespace part only scopes VirtualServices. */
-function stripNamespace(host: string): string {
-  const slash = host.indexOf('/')
-  return slash < 0 ? host : host.slice(slash + 1)
-}
+export {hostCoveredBy} from '../istio/hosts.ts'
 
 /** The DNS and IP SANs of a certificate, in order, as hosts (what --host took when it was issued). */
 export function certificateHosts(cert: X509Certificate): string[] {

@@ -2,12 +2,17 @@ import type {X509Certificate as NodeX509Certificate, KeyObject} from 'node:crypt
 import type {GwContext} from '../context.ts'
 import {UsageError} from '../errors.ts'
 import {KubeApiError} from '../kube/api-errors.ts'
-import type {KubeObject} from '../kube/client.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
 import {credentialFinding, type CredentialFinding} from './findings.ts'
-import {hostCoveredBy} from './hosts.ts'
-import {cacertSecretName, caSecretAnnotation, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
+import {hostCoveredBy} from '../istio/hosts.ts'
+import {credentialNamespace as istioCredentialNamespace, credentialReferences, type CredentialReference} from '../istio/credentials.ts'
+import type {IstioGateway} from '../istio/types.ts'
+import {cacertSecretName} from '../istio/credentials.ts'
+import {caSecretAnnotation, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
+
+export type {CredentialReference}
+export {credentialReferences}
 
 export const expiringSoonDays = 30
 const dayMs = 86_400_000
@@ -68,29 +73,6 @@ export interface InspectReport {
   secrets: InspectedSecret[]
   /** What could not be checked and why (Istio not installed, Gateways not readable, ...). */
   notes: string[]
-}
-
-/** An Istio Gateway as far as credentials go. */
-interface IstioGateway extends KubeObject {
-  spec?: {
-    selector?: Record<string, string>
-    servers?: {
-      port?: {number?: number; name?: string}
-      hosts?: string[]
-      tls?: {mode?: string; credentialName?: string; credentialNames?: string[]; caCertCredentialName?: string}
-    }[]
-  }
-}
-
-/** A reference from a Gateway server to a credential, with the namespace Istio resolves it in. */
-export interface CredentialReference {
-  gateway: {namespace: string; name: string}
-  port?: number
-  mode?: string
-  hosts: string[]
-  credentialName: string
-  hasCaCertCredentialName: boolean
-  workloadNamespace?: string
 }
 
 /** Everything analysis needs, fetched beforehand: the analysis itself reads no cluster. */
@@ -170,15 +152,16 @@ function chainVerifies(leaf: NodeX509Certificate, intermediates: NodeX509Certifi
   return false
 }
 
-/** How to renew: a server certificate is rotated in place; a CA or client certificate is re-issued. */
-function renewHint(secret: {role: CredentialRole; namespace: string; name: string}, leaf: boolean): string {
-  if (leaf && secret.role === 'server') return `renew it from the same CA: kubectl gw certs rotate ${secret.name} -n ${secret.namespace}`
-  return leaf && secret.role === 'client' ? 'issue the client a new certificate from the same CA' : 'issue a new CA and re-issue the certificates it signs (kubectl gw certs create --overwrite)'
+/** How to renew, as a command: a server certificate is rotated in place from its CA; a CA, client or self-signed one is re-issued. */
+function renewHint(secret: {role: CredentialRole; namespace: string; name: string; certificate?: CertificateDetails}, leaf: boolean): string {
+  if (leaf && secret.role === 'server') return `kubectl gw certs rotate ${secret.name} -n ${secret.namespace}`
+  const hosts = (secret.certificate?.sans ?? []).filter((s) => s.startsWith('DNS:')).map((s) => `--host ${s.slice(4)}`)
+  return `kubectl gw certs create ${secret.name.replace(/-(ca|cacert|client-.*)$/, '')} -n ${secret.namespace} ${hosts.join(' ') || '--host HOST'} --overwrite`
 }
 
 function expiryFindings(what: string, cert: CertificateDetails, now: Date, renew: string): CredentialFinding[] {
   if (new Date(cert.notAfter) <= now) return [credentialFinding('CertificateExpired', `${what} expired ${cert.notAfter} (${-cert.daysLeft} days ago)`, {hint: renew})]
-  if (new Date(cert.notBefore) > now) return [credentialFinding('GatewayCredentialInvalid', `${what} is not valid before ${cert.notBefore}`, {hint: 'check the issuing clock; Envoy rejects it until then'})]
+  if (new Date(cert.notBefore) > now) return [credentialFinding('GatewayCredentialInvalid', `${what} is not valid before ${cert.notBefore}`, {hint: renew})]
   if (cert.daysLeft < expiringSoonDays) return [credentialFinding('CertificateExpiringSoon', `${what} expires in ${cert.daysLeft} days (${cert.notAfter})`, {hint: renew})]
   return []
 }
@@ -313,7 +296,7 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
       if (use.uncoveredHosts.length > 0) {
         findings.push(
           credentialFinding('CertificateHostMismatch', `${gatewayName} serves ${use.uncoveredHosts.join(', ')}, not covered by the certificate's SANs (${result.certificate.sans.join(', ') || 'none'})`, {
-            hint: `issue one naming every host: kubectl gw certs create ${name} -n ${namespace} --host ${[...new Set([...sanValues, ...use.uncoveredHosts])].join(' --host ')}${recreateFlags} --overwrite`,
+            hint: `kubectl gw certs create ${name} -n ${namespace} --host ${[...new Set([...sanValues, ...use.uncoveredHosts])].join(' --host ')}${recreateFlags} --overwrite`,
           }),
         )
       }
@@ -324,7 +307,7 @@ function analyzeSecret(crypto: Crypto, secret: Secret, snapshot: CredentialSnaps
     if (wrongNamespace) {
       findings.push(
         credentialFinding('GatewayCredentialWrongNamespace', `${gatewayName} reads "${name}" from namespace "${reference.workloadNamespace}" (its gateway pods'), but the secret is in "${namespace}"`, {
-          hint: `create it in ${reference.workloadNamespace}: kubectl gw certs create ${name} -n ${reference.workloadNamespace} ...`,
+          hint: `kubectl get secret ${name} -n ${namespace} -o yaml | grep -Ev '^  (resourceVersion|uid|creationTimestamp):' | sed 's/^  namespace: .*/  namespace: ${reference.workloadNamespace}/' | kubectl apply -f -`,
         }),
       )
     }
@@ -371,27 +354,6 @@ export async function analyzeCredentials(snapshot: CredentialSnapshot, notes: st
   }
 }
 
-/** Gateway servers that name a credential, with the namespace Istio will read it from. */
-export function credentialReferences(gateways: IstioGateway[], workloadNamespaceOf: (selector: Record<string, string>) => string | undefined): CredentialReference[] {
-  return gateways.flatMap((gateway) => {
-    const workloadNamespace = workloadNamespaceOf(gateway.spec?.selector ?? {})
-    return (gateway.spec?.servers ?? []).flatMap((server) => {
-      const tls = server.tls
-      const names = [...(tls?.credentialName ? [tls.credentialName] : []), ...(tls?.credentialNames ?? [])]
-      return names.map((credentialName) => ({
-        gateway: {namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? ''},
-        port: server.port?.number,
-        mode: tls?.mode,
-        hosts: server.hosts ?? [],
-        // SDS accepts "kubernetes://name"; what is looked up is the name.
-        credentialName: credentialName.replace(/^kubernetes:\/\//, ''),
-        hasCaCertCredentialName: Boolean(tls?.caCertCredentialName),
-        workloadNamespace,
-      }))
-    })
-  })
-}
-
 export interface InspectRequest {
   /** One secret by name; all TLS-looking secrets when absent. */
   name?: string
@@ -422,7 +384,7 @@ const forbiddenPodsNote = 'cannot list pods in all namespaces (forbidden): gatew
 /** The gateway pods' namespace, or undefined (with a note) when none match or pods may not be listed. */
 async function workloadNamespace(ctx: GwContext, selector: Record<string, string>, notes: string[]): Promise<string | undefined> {
   try {
-    return (await findGatewayWorkload(ctx.kube, selector))?.namespace
+    return istioCredentialNamespace({api: 'istio', namespace: ''}, (await findGatewayWorkload(ctx.kube, selector))?.namespace)
   } catch (error) {
     if (!(error instanceof KubeApiError && error.status === 403)) throw error
     if (!notes.includes(forbiddenPodsNote)) notes.push(forbiddenPodsNote)

@@ -1,5 +1,6 @@
 import {UsageError} from '../errors.ts'
 import type {GwContext} from '../context.ts'
+import {credentialNamespace as istioCredentialNamespace} from '../istio/credentials.ts'
 import {defaultIngressNamespace, findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
 
 export type NamespaceSource = 'flag' | 'gateway-workload' | 'default'
@@ -36,19 +37,20 @@ export async function credentialNamespace(
     return namespaceFlag ? {namespace: namespaceFlag, source: 'flag', warnings: []} : {namespace: defaultIngressNamespace, source: 'default', warnings: []}
   }
   const workload = await findGatewayWorkload(ctx.kube, selector)
+  const istioReadsFrom = istioCredentialNamespace({api: 'istio', namespace: namespaceFlag ?? defaultIngressNamespace}, workload?.namespace)
   const selectorText = labelSelectorString(selector)
   if (namespaceFlag) {
     const warnings: string[] = []
     if (!workload) {
       warnings.push(`no gateway pods match ${selectorText}; Istio reads a credential only from the namespace of the gateway pods, so check that "${namespaceFlag}" is it`)
-    } else if (workload.namespace !== namespaceFlag) {
+    } else if (istioReadsFrom !== namespaceFlag) {
       warnings.push(
-        `the gateway workload (${selectorText}) runs in namespace "${workload.namespace}", not "${namespaceFlag}": Istio will not find a credential in "${namespaceFlag}"`,
+        `the gateway workload (${selectorText}) runs in namespace "${istioReadsFrom}", not "${namespaceFlag}": Istio will not find a credential in "${namespaceFlag}"`,
       )
     }
     return {namespace: namespaceFlag, source: 'flag', warnings}
   }
-  if (!workload) {
+  if (!workload || !istioReadsFrom) {
     throw new UsageError(`no gateway pods match ${selectorText}, so the namespace Istio reads credentials from is unknown`, {
       hint: 'pass --selector for your gateway\'s labels, or -n NAMESPACE of the gateway pods',
     })
@@ -56,5 +58,5 @@ export async function credentialNamespace(
   const warnings = workload.otherNamespaces.length
     ? [`pods matching ${selectorText} also run in ${workload.otherNamespaces.join(', ')}; using "${workload.namespace}"`]
     : []
-  return {namespace: workload.namespace, source: 'gateway-workload', warnings}
+  return {namespace: istioReadsFrom, source: 'gateway-workload', warnings}
 }

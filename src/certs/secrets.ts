@@ -1,12 +1,9 @@
 import {UsageError} from '../errors.ts'
-import type {KubeObject} from '../kube/client.ts'
+import {cacertSecretName} from '../istio/credentials.ts'
+import type {Secret} from '../kube/objects.ts'
 import type {CredentialBundle} from './issue.ts'
 
-export interface Secret extends KubeObject {
-  type?: string
-  data?: Record<string, string>
-  stringData?: Record<string, string>
-}
+export type {Secret}
 
 export const managedByLabel = 'app.kubernetes.io/managed-by'
 export const managedByValue = 'kubectl-gw'
@@ -25,7 +22,7 @@ export const redactedPlaceholder = 'REDACTED (private key hidden; pass --show-se
 
 export const caSecretName = (credential: string) => `${credential}-ca`
 /** The name Istio's SDS asks for (`kubernetes://NAME-cacert`) before falling back to NAME's own ca.crt. */
-export const cacertSecretName = (credential: string) => `${credential}-cacert`
+export {cacertSecretName}
 /** The client certificate `--mutual` issues when no --client is named. */
 export const defaultClientName = 'client'
 /** NAME-client for the default client (not NAME-client-client), NAME-client-X for a named one. */

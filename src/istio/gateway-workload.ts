@@ -1,4 +1,5 @@
-import type {KubeClient, KubeObject} from '../kube/client.ts'
+import type {KubeClient} from '../kube/client.ts'
+import type {Pod} from '../kube/objects.ts'
 
 /** The pods an Istio Gateway's `spec.selector` picks, and where they live. */
 export interface GatewayWorkload {
@@ -21,10 +22,6 @@ export function labelSelectorString(selector: Record<string, string>): string {
     .join(',')
 }
 
-interface Pod extends KubeObject {
-  status?: {phase?: string; podIP?: string; conditions?: {type: string; status: string}[]}
-}
-
 export function podIsReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
 }
@@ -35,7 +32,22 @@ export function podIsReady(pod: Pod): boolean {
  * Pods in istio-system win a tie, as they do in a default install.
  */
 export async function findGatewayWorkload(kube: KubeClient, selector: Record<string, string> = defaultIngressSelector): Promise<GatewayWorkload | undefined> {
-  const pods = await kube.list<Pod>('v1', 'Pod', {labelSelector: labelSelectorString(selector)})
+  return gatewayWorkloadOf(selector, await kube.list<Pod>('v1', 'Pod', {labelSelector: labelSelectorString(selector)}))
+}
+
+/** Equality-based label selection: every pair present (an empty selector picks everything, as in a Gateway). */
+export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v)
+}
+
+/** A Service's selector: one without any label selects no pods (its endpoints are managed by hand). */
+export function serviceSelects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return Object.keys(selector ?? {}).length > 0 && labelsMatch(selector, labels)
+}
+
+/** The gateway workload among `pods` (any namespaces): the pods the selector picks, ordered as istiod would see them. */
+export function gatewayWorkloadOf(selector: Record<string, string>, allPods: Pod[]): GatewayWorkload | undefined {
+  const pods = allPods.filter((p) => labelsMatch(selector, p.metadata.labels))
   if (pods.length === 0) return undefined
   const sorted = [...pods].sort((a, b) => {
     const aSys = a.metadata.namespace === defaultIngressNamespace ? 0 : 1

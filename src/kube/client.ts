@@ -2,37 +2,10 @@ import {ExitCode} from '../errors.ts'
 import {KubeApiError, isConflict, isNotFound, type RequestIntent} from './api-errors.ts'
 import type {HttpsTransport, KubeRequest, KubeResponse} from './transport.ts'
 import type {ClusterConnection} from './kubeconfig.ts'
+import type {KubeObject, ObjectRef} from './objects.ts'
 
-export interface ObjectMeta {
-  name?: string
-  generateName?: string
-  namespace?: string
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  resourceVersion?: string
-  uid?: string
-  generation?: number
-  creationTimestamp?: string
-  deletionTimestamp?: string
-  ownerReferences?: {apiVersion: string; kind: string; name: string; uid: string; controller?: boolean}[]
-  managedFields?: {manager?: string; operation?: string; apiVersion?: string; time?: string; fieldsType?: string; fieldsV1?: unknown}[]
-  finalizers?: string[]
-  [key: string]: unknown
-}
-
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: ObjectMeta
-  [key: string]: unknown
-}
-
-export interface ObjectRef {
-  apiVersion: string
-  kind: string
-  name: string
-  namespace?: string
-}
+// The object types live in objects.ts (no cluster client needed to build or read an object); re-exported for callers of the client.
+export type {KubeObject, ObjectMeta, ObjectRef} from './objects.ts'
 
 export interface ApiResource {
   group: string

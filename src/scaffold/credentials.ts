@@ -1,5 +1,6 @@
 import type {GwContext} from '../context.ts'
 import type {KubeObject} from '../kube/client.ts'
+import {credentialNamespace as istioCredentialNamespace} from '../istio/credentials.ts'
 import type {ClusterFacts} from './facts.ts'
 import {gatewayServers} from './shorthand.ts'
 import type {ScaffoldSpec, SpecPath} from './spec.ts'
@@ -40,7 +41,9 @@ export function withDefaultCredential(spec: ScaffoldSpec): ScaffoldSpec {
  * credentials from); with the Gateway API, the Gateway's own, where Istio deploys its gateway pods.
  */
 export function credentialNamespace(spec: ScaffoldSpec, facts: ClusterFacts, namespace: string): string {
-  return spec.api === 'gateway-api' ? (spec.gateway?.namespace ?? namespace) : facts.ingress.namespace
+  const api = spec.api === 'gateway-api' ? 'gateway-api' : 'istio'
+  // In a client dry run the workload namespace is the documented default, so there is always one.
+  return istioCredentialNamespace({api, namespace: spec.gateway?.namespace ?? namespace}, facts.ingress.namespace) ?? facts.ingress.namespace
 }
 
 /** Every SIMPLE/MUTUAL credential of a generateCert Gateway, with the hosts of the servers that use it. Pure. */

@@ -2,8 +2,9 @@ import type {GwContext} from '../context.ts'
 import {ExitCode, GwError} from '../errors.ts'
 import {KubeApiError} from '../kube/api-errors.ts'
 import type {KubeClient, KubeObject} from '../kube/client.ts'
+import type {Service} from '../kube/objects.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
-import {findGatewayWorkload, labelSelectorString} from '../istio/gateway-workload.ts'
+import {findGatewayWorkload, labelSelectorString, serviceSelects} from '../istio/gateway-workload.ts'
 import {findIstiod} from '../version/version-info.ts'
 import {X509Certificate} from 'node:crypto'
 import {certificateHosts} from '../certs/hosts.ts'
@@ -13,9 +14,6 @@ import {destinationRuleSpecs, referencedSubsets} from './plan.ts'
 import {gatewayServers, routeDestinations} from './shorthand.ts'
 import type {ScaffoldSpec} from './spec.ts'
 
-interface Service extends KubeObject {
-  spec?: {selector?: Record<string, string>; ports?: {name?: string; port: number}[]}
-}
 
 function isForbidden(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 403
@@ -29,11 +27,6 @@ async function ownerDeployment(kube: KubeClient, namespace: string, podName: str
   return rs?.metadata.ownerReferences?.find((o) => o.kind === 'Deployment')?.name
 }
 
-function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  const entries = Object.entries(selector ?? {})
-  return entries.length > 0 && entries.every(([k, v]) => labels[k] === v)
-}
-
 /** The gateway pods for a selector: namespace, owning Deployment and the Service in front of them. */
 async function detectWorkload(kube: KubeClient, selector: Record<string, string>, kind: 'ingress' | 'egress'): Promise<GatewayWorkloadFacts> {
   const workload = await findGatewayWorkload(kube, selector)
@@ -42,7 +35,7 @@ async function detectWorkload(kube: KubeClient, selector: Record<string, string>
   const firstPod = workload.pods[0]
   const deployment = (firstPod && (await ownerDeployment(kube, workload.namespace, firstPod.name))) ?? fallback.deployment
   const services = await kube.list<Service>('v1', 'Service', {namespace: workload.namespace})
-  const service = services.find((s) => selects(s.spec?.selector, workload.podLabels))
+  const service = services.find((s) => serviceSelects(s.spec?.selector, workload.podLabels))
   const serviceHost = service ? `${service.metadata.name}.${workload.namespace}.svc.cluster.local` : `${deployment}.${workload.namespace}.svc.cluster.local`
   return {selector, namespace: workload.namespace, deployment, serviceHost, detected: true}
 }

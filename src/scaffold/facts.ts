@@ -1,5 +1,6 @@
 import type {KubeObject} from '../kube/client.ts'
 import {defaultIngressNamespace, defaultIngressSelector} from '../istio/gateway-workload.ts'
+import {serviceRef, type NamespacedName} from '../istio/references.ts'
 
 /** A Service port as the cluster reports it. */
 export interface ServicePortFact {
@@ -7,11 +8,9 @@ export interface ServicePortFact {
   port: number
 }
 
-/** A Kubernetes Service a route sends to, as `name`, `name.ns` or `name.ns.svc.cluster.local`. */
-export interface ServiceRef {
-  name: string
-  namespace: string
-}
+/** A Kubernetes Service a route sends to, as `name`, `name.ns` or `name.ns.svc.cluster.local` (resolved by src/istio/references.ts). */
+export type ServiceRef = NamespacedName
+export {serviceRef}
 
 /** The gateway pods a Gateway selects, and where their Deployment and Service are. */
 export interface GatewayWorkloadFacts {
@@ -80,15 +79,6 @@ export function clientDryRunFacts(selector: Record<string, string> = defaultIngr
     virtualServices: [],
     scalers: [],
   }
-}
-
-/** `svc`, `svc.ns`, `svc.ns.svc` and `svc.ns.svc.cluster.local` name a Service; anything else is an external host. */
-export function serviceRef(host: string, defaultNamespace: string): ServiceRef | undefined {
-  const parts = host.split('.')
-  if (parts.length === 1) return {name: host, namespace: defaultNamespace}
-  const rest = parts.slice(2).join('.')
-  if (parts.length === 2 || rest === 'svc' || rest === 'svc.cluster.local') return {name: parts[0] as string, namespace: parts[1] as string}
-  return undefined
 }
 
 export function serviceKey(ref: ServiceRef): string {

@@ -1,6 +1,6 @@
 import type {GwContext} from '../context.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {Deployment} from '../kube/objects.ts'
 import {KubeApiError} from '../kube/api-errors.ts'
 
 export interface ClientVersion {
@@ -32,10 +32,6 @@ export interface ServerVersionInfo {
 export interface VersionInfo {
   client: ClientVersion
   server?: ServerVersionInfo
-}
-
-interface Deployment extends KubeObject {
-  spec?: {template?: {spec?: {containers?: {name: string; image?: string}[]}}}
 }
 
 const versionLabels = ['operator.istio.io/version', 'app.kubernetes.io/version', 'istio.io/rev']

@@ -1,4 +1,4 @@
-import type {KubeObject} from '../../kube/client.ts'
+import type {KubeObject} from '../../kube/objects.ts'
 import {kubeObject, type ObjectIdentity} from './meta.ts'
 
 export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'LEAST_CONN' | 'RANDOM' | 'PASSTHROUGH'

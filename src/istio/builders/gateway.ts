@@ -1,4 +1,4 @@
-import type {KubeObject} from '../../kube/client.ts'
+import type {KubeObject} from '../../kube/objects.ts'
 import {kubeObject, type ObjectIdentity} from './meta.ts'
 
 export type ServerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'HTTP2' | 'GRPC' | 'TCP'

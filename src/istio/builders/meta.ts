@@ -1,4 +1,4 @@
-import type {KubeObject} from '../../kube/client.ts'
+import type {KubeObject} from '../../kube/objects.ts'
 
 /** Fields every builder takes: where the object goes and how it is labelled. */
 export interface ObjectIdentity {

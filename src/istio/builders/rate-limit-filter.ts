@@ -1,4 +1,4 @@
-import type {KubeObject} from '../../kube/client.ts'
+import type {KubeObject} from '../../kube/objects.ts'
 import {kubeObject, type ObjectIdentity} from './meta.ts'
 
 /** EnvoyFilter is served as v1alpha3 only, whatever version the other networking kinds use. */

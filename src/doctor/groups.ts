@@ -1,0 +1,48 @@
+/** Which Gateway a finding belongs to, so the report can be read gateway by gateway. */
+import type {Finding} from '../findings/catalog.ts'
+import {objectKey, referencedGateways} from '../istio/bindings.ts'
+import {credentialReferences} from '../istio/credentials.ts'
+import {gatewayWorkloadOf} from '../istio/gateway-workload.ts'
+import type {Snapshot} from '../snapshot/snapshot.ts'
+
+const ok = (snapshot: Snapshot, kind: Parameters<Snapshot['state']>[0]) => snapshot.state(kind).status === 'ok'
+
+/** A function from a finding to `namespace/name` of its Gateway, or undefined (cluster-wide). */
+export function gatewayGrouper(snapshot: Snapshot): (finding: Finding) => string | undefined {
+  const gateways = ok(snapshot, 'Gateway') ? snapshot.items('Gateway') : []
+  const byKey = new Map(gateways.map((g) => [objectKey(g), g]))
+  const byVirtualService = new Map<string, string>()
+  if (ok(snapshot, 'VirtualService')) {
+    for (const vs of snapshot.items('VirtualService')) {
+      const first = referencedGateways(vs, byKey)[0]
+      if (first) byVirtualService.set(objectKey(vs), `${first.ref.namespace}/${first.ref.name}`)
+    }
+  }
+  const bySecret = new Map<string, string>()
+  const byPod = new Map<string, string>()
+  if (ok(snapshot, 'Pod')) {
+    const pods = snapshot.items('Pod')
+    for (const r of credentialReferences(gateways, (selector) => gatewayWorkloadOf(selector, pods)?.namespace)) {
+      const gateway = `${r.gateway.namespace}/${r.gateway.name}`
+      for (const ns of [r.workloadNamespace, r.gateway.namespace]) if (ns && !bySecret.has(`${ns}/${r.credentialName}`)) bySecret.set(`${ns}/${r.credentialName}`, gateway)
+    }
+    for (const gateway of gateways) {
+      for (const pod of gatewayWorkloadOf(gateway.spec?.selector ?? {}, pods)?.pods ?? []) if (!byPod.has(`${pod.namespace}/${pod.name}`)) byPod.set(`${pod.namespace}/${pod.name}`, objectKey(gateway))
+    }
+  }
+  return (finding) => {
+    const key = `${finding.resource.namespace ?? ''}/${finding.resource.name}`
+    switch (finding.resource.kind) {
+      case 'Gateway':
+        return key
+      case 'VirtualService':
+        return byVirtualService.get(key)
+      case 'Secret':
+        return bySecret.get(key)
+      case 'Pod':
+        return byPod.get(key)
+      default:
+        return undefined
+    }
+  }
+}

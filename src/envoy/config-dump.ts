@@ -1,0 +1,272 @@
+/**
+ * One parser from Envoy's `/config_dump` bytes to a model doctor reads: listeners (with their
+ * filter chains' SNI, route config and SDS secrets), route configs with virtual hosts and routes,
+ * clusters, and secrets (active or warming). Used for live pods and for `--config-dump FILE` alike.
+ */
+import {isAscii} from 'node:buffer'
+import {UsageError} from '../errors.ts'
+
+/** Admin JSON is nearly always ASCII: then a latin1 copy is the text, and much cheaper than UTF-8 decoding. */
+export function adminText(bytes: Buffer | string): string {
+  if (typeof bytes === 'string') return bytes
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')
+}
+
+type Json = Record<string, unknown>
+
+export type ResourceState = 'active' | 'warming' | 'draining' | 'static'
+
+export interface EnvoyFilterChain {
+  serverNames: string[]
+  /** RDS route config name, or the inline route config's name. */
+  routeConfigName?: string
+  /** SDS secret names the chain's TLS context uses (certificate and validation). */
+  sdsSecrets: string[]
+}
+
+export interface EnvoyListener {
+  name: string
+  address?: string
+  port?: number
+  state: ResourceState
+  filterChains: EnvoyFilterChain[]
+}
+
+export interface HeaderMatcher {
+  name: string
+  exact?: string
+  prefix?: string
+  suffix?: string
+  contains?: string
+  regex?: string
+  present?: boolean
+  invert: boolean
+  ignoreCase: boolean
+}
+
+export interface EnvoyRouteMatch {
+  prefix?: string
+  path?: string
+  regex?: string
+  pathSeparatedPrefix?: string
+  caseSensitive: boolean
+  headers: HeaderMatcher[]
+  queryParameters: {name: string; exact?: string; regex?: string; present?: boolean}[]
+}
+
+export type EnvoyRouteAction =
+  | {kind: 'cluster'; cluster: string}
+  | {kind: 'weighted'; clusters: {name: string; weight: number}[]}
+  | {kind: 'redirect'; target: string}
+  | {kind: 'direct'; status: number}
+  | {kind: 'other'}
+
+export interface EnvoyRoute {
+  name?: string
+  match: EnvoyRouteMatch
+  action: EnvoyRouteAction
+  /** The Istio resource that produced it (`/apis/networking.istio.io/.../virtual-service/NAME`). */
+  istioConfig?: string
+}
+
+export interface EnvoyVirtualHost {
+  name: string
+  domains: string[]
+  routes: EnvoyRoute[]
+  requireTls?: string
+}
+
+export interface EnvoyRouteConfig {
+  name: string
+  state: ResourceState
+  /** xDS version_info of a dynamic route config (istiod's push). */
+  versionInfo?: string
+  virtualHosts: EnvoyVirtualHost[]
+}
+
+export interface EnvoyCluster {
+  name: string
+  state: ResourceState
+  type?: string
+}
+
+export interface EnvoySecret {
+  name: string
+  state: 'active' | 'warming' | 'static'
+  kind: 'certificate' | 'validation' | 'unknown'
+  /** First PEM certificate of the chain (or trusted CA), decoded from inline bytes. */
+  certificatePem?: string
+}
+
+export interface EnvoyConfig {
+  nodeId?: string
+  istioVersion?: string
+  listeners: EnvoyListener[]
+  routeConfigs: EnvoyRouteConfig[]
+  clusters: EnvoyCluster[]
+  secrets: EnvoySecret[]
+}
+
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+const typeOf = (v: unknown) => str(obj(v)['@type'])?.replace(/^type\.googleapis\.com\//, '')
+
+function stringMatch(m: Json): Partial<HeaderMatcher> {
+  return {
+    exact: str(m.exact),
+    prefix: str(m.prefix),
+    suffix: str(m.suffix),
+    contains: str(m.contains),
+    regex: str(obj(m.safe_regex).regex),
+    ignoreCase: m.ignore_case === true,
+  }
+}
+
+function parseRoute(raw: Json): EnvoyRoute {
+  const m = obj(raw.match)
+  const headers: HeaderMatcher[] = arr(m.headers).map((h) => {
+    const header = obj(h)
+    const legacy: Partial<HeaderMatcher> = {exact: str(header.exact_match), prefix: str(header.prefix_match), suffix: str(header.suffix_match), regex: str(obj(header.safe_regex_match).regex)}
+    const fromString = header.string_match ? stringMatch(obj(header.string_match)) : legacy
+    return {name: String(header.name ?? '').toLowerCase(), ...fromString, present: header.present_match === true ? true : undefined, invert: header.invert_match === true, ignoreCase: fromString.ignoreCase ?? false}
+  })
+  const queryParameters = arr(m.query_parameters).map((q) => {
+    const query = obj(q)
+    const sm = stringMatch(obj(query.string_match))
+    return {name: String(query.name ?? ''), exact: sm.exact, regex: sm.regex, present: query.present_match === true ? true : undefined}
+  })
+  const match: EnvoyRouteMatch = {
+    prefix: str(m.prefix),
+    path: str(m.path),
+    regex: str(obj(m.safe_regex).regex),
+    pathSeparatedPrefix: str(m.path_separated_prefix),
+    caseSensitive: m.case_sensitive !== false,
+    headers,
+    queryParameters,
+  }
+  let action: EnvoyRouteAction = {kind: 'other'}
+  const route = obj(raw.route)
+  if (str(route.cluster)) action = {kind: 'cluster', cluster: route.cluster as string}
+  else if (raw.route && route.weighted_clusters) {
+    action = {kind: 'weighted', clusters: arr(obj(route.weighted_clusters).clusters).map((c) => ({name: String(obj(c).name ?? ''), weight: Number(obj(c).weight ?? 0)}))}
+  } else if (raw.redirect) {
+    const r = obj(raw.redirect)
+    action = {kind: 'redirect', target: `${r.https_redirect ? 'https://' : ''}${str(r.host_redirect) ?? ''}${str(r.path_redirect) ?? ''}`}
+  } else if (raw.direct_response) action = {kind: 'direct', status: Number(obj(raw.direct_response).status ?? 0)}
+  const istioConfig = str(obj(obj(obj(raw.metadata).filter_metadata).istio).config)
+  return {name: str(raw.name), match, action, ...(istioConfig ? {istioConfig} : {})}
+}
+
+function parseRouteConfig(raw: Json, state: ResourceState): EnvoyRouteConfig {
+  return {
+    name: String(raw.name ?? ''),
+    state,
+    virtualHosts: arr(raw.virtual_hosts).map((v) => {
+      const vhost = obj(v)
+      return {name: String(vhost.name ?? ''), domains: arr(vhost.domains).map(String), routes: arr(vhost.routes).map((r) => parseRoute(obj(r))), ...(str(vhost.require_tls) ? {requireTls: vhost.require_tls as string} : {})}
+    }),
+  }
+}
+
+function sdsNames(transportSocket: Json): string[] {
+  const context = obj(obj(transportSocket.typed_config).common_tls_context)
+  const names = arr(context.tls_certificate_sds_secret_configs).map((c) => str(obj(c).name))
+  const combined = obj(context.combined_validation_context)
+  names.push(str(obj(combined.validation_context_sds_secret_config).name), str(obj(context.validation_context_sds_secret_config).name))
+  return names.filter((n): n is string => Boolean(n))
+}
+
+function parseListener(raw: Json, state: ResourceState, inlineRoutes: EnvoyRouteConfig[]): EnvoyListener {
+  const socket = obj(obj(raw.address).socket_address)
+  const chains = [...arr(raw.filter_chains), ...(raw.default_filter_chain ? [raw.default_filter_chain] : [])]
+  return {
+    name: String(raw.name ?? ''),
+    address: str(socket.address),
+    port: typeof socket.port_value === 'number' ? socket.port_value : undefined,
+    state,
+    filterChains: chains.map((c) => {
+      const chain = obj(c)
+      let routeConfigName: string | undefined
+      for (const f of arr(chain.filters)) {
+        const typed = obj(obj(f).typed_config)
+        if (!typeOf(typed)?.includes('HttpConnectionManager')) continue
+        routeConfigName = str(obj(typed.rds).route_config_name)
+        if (!routeConfigName && typed.route_config) {
+          const inline = parseRouteConfig(obj(typed.route_config), state)
+          routeConfigName = inline.name || `inline:${String(raw.name ?? 'listener')}`
+          inlineRoutes.push({...inline, name: routeConfigName})
+        }
+      }
+      return {serverNames: arr(obj(chain.filter_chain_match).server_names).map(String), routeConfigName, sdsSecrets: sdsNames(obj(chain.transport_socket))}
+    }),
+  }
+}
+
+function firstPem(inline: unknown): string | undefined {
+  const bytes = str(obj(inline).inline_bytes)
+  if (bytes) return Buffer.from(bytes, 'base64').toString('utf8')
+  return str(obj(inline).inline_string)
+}
+
+function parseSecret(entry: Json, state: EnvoySecret['state']): EnvoySecret {
+  const secret = obj(entry.secret)
+  const certificate = secret.tls_certificate ? firstPem(obj(secret.tls_certificate).certificate_chain) : undefined
+  const trusted = secret.validation_context ? firstPem(obj(secret.validation_context).trusted_ca) : undefined
+  const kind = secret.tls_certificate ? 'certificate' : secret.validation_context ? 'validation' : 'unknown'
+  const pem = certificate ?? trusted
+  return {name: String(entry.name ?? secret.name ?? ''), state, kind, ...(pem ? {certificatePem: pem} : {})}
+}
+
+/** Parses config_dump JSON bytes; a document that is not one throws a UsageError naming `source`. */
+export function parseConfigDump(bytes: Buffer | string, source: string): EnvoyConfig {
+  let document: Json
+  try {
+    document = obj(JSON.parse(adminText(bytes)))
+  } catch (error) {
+    throw new UsageError(`${source} is not JSON: ${(error as Error).message}`, {hint: 'save it with: kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json'})
+  }
+  if (!Array.isArray(document.configs)) throw new UsageError(`${source} is not an Envoy config_dump: no "configs" array at the top`, {hint: 'save it with: kubectl exec POD -c istio-proxy -- curl -s localhost:15000/config_dump > dump.json'})
+  const config: EnvoyConfig = {listeners: [], routeConfigs: [], clusters: [], secrets: []}
+  const inlineRoutes: EnvoyRouteConfig[] = []
+  for (const section of document.configs.map(obj)) {
+    const type = typeOf(section) ?? ''
+    if (type.endsWith('BootstrapConfigDump')) {
+      const node = obj(obj(section.bootstrap).node)
+      config.nodeId = str(node.id)
+      config.istioVersion = str(obj(node.metadata).ISTIO_VERSION)
+    } else if (type.endsWith('ListenersConfigDump')) {
+      for (const s of arr(section.static_listeners)) config.listeners.push(parseListener(obj(obj(s).listener), 'static', inlineRoutes))
+      for (const d of arr(section.dynamic_listeners).map(obj)) {
+        for (const [key, state] of [['active_state', 'active'], ['warming_state', 'warming'], ['draining_state', 'draining']] as const) {
+          if (d[key]) config.listeners.push(parseListener(obj(obj(d[key]).listener), state, inlineRoutes))
+        }
+      }
+    } else if (type.endsWith('RoutesConfigDump')) {
+      for (const s of arr(section.static_route_configs)) config.routeConfigs.push(parseRouteConfig(obj(obj(s).route_config), 'static'))
+      for (const d of arr(section.dynamic_route_configs)) {
+        const versionInfo = str(obj(d).version_info)
+        config.routeConfigs.push({...parseRouteConfig(obj(obj(d).route_config), 'active'), ...(versionInfo ? {versionInfo} : {})})
+      }
+    } else if (type.endsWith('ClustersConfigDump')) {
+      for (const [key, state] of [['static_clusters', 'static'], ['dynamic_active_clusters', 'active'], ['dynamic_warming_clusters', 'warming']] as const) {
+        for (const c of arr(section[key])) {
+          const cluster = obj(obj(c).cluster)
+          const type = str(cluster.type) ?? (cluster.cluster_type ? 'CUSTOM' : undefined)
+          config.clusters.push({name: String(cluster.name ?? ''), state, ...(type ? {type} : {})})
+        }
+      }
+    } else if (type.endsWith('SecretsConfigDump')) {
+      for (const s of arr(section.static_secrets)) config.secrets.push(parseSecret(obj(s), 'static'))
+      for (const s of arr(section.dynamic_active_secrets)) config.secrets.push(parseSecret(obj(s), 'active'))
+      for (const s of arr(section.dynamic_warming_secrets)) config.secrets.push(parseSecret(obj(s), 'warming'))
+    }
+  }
+  config.routeConfigs.push(...inlineRoutes)
+  return config
+}
+
+/** The route configs a listener's chains point at, by name. */
+export function routeConfigByName(config: EnvoyConfig): Map<string, EnvoyRouteConfig> {
+  return new Map(config.routeConfigs.map((r) => [r.name, r]))
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import {describe, it} from 'node:test'
+import {doctorChecks} from '../../../plugins/doctor-checks/index.ts'
+import {runChecks} from '../../../src/doctor/check.ts'
+import type {GatewayProxy} from '../../../src/doctor/live.ts'
+import type {EnvoyConfig} from '../../../src/envoy/config-dump.ts'
+import type {Sample} from '../../../src/metrics/exposition.ts'
+import {snapshotFromObjects} from '../../../src/snapshot/snapshot.ts'
+import {doctorFixtures, readObjects} from '../../helpers/doctor-fixtures.ts'
+import {selfSignedCert} from '../../helpers/test-certs.ts'
+
+const cert = selfSignedCert('httpbin.example.com', 90).cert
+const clusters = ['outbound|8000|v1|httpbin.default.svc.cluster.local', 'outbound|8000|v2|httpbin.default.svc.cluster.local', 'outbound|8000||httpbin.default.svc.cluster.local']
+
+/** What istiod programs into a gateway pod for the base fixture world (test/fixtures/doctor/base.yaml). */
+function healthyConfig(): EnvoyConfig {
+  const vhost = {name: 'httpbin.example.com:80', domains: ['httpbin.example.com'], routes: [{match: {prefix: '/status', caseSensitive: true, headers: [], queryParameters: []}, action: {kind: 'weighted' as const, clusters: [{name: clusters[0]!, weight: 90}, {name: clusters[1]!, weight: 10}]}}, {match: {prefix: '/', caseSensitive: true, headers: [], queryParameters: []}, action: {kind: 'cluster' as const, cluster: clusters[2]!}}]}
+  return {
+    listeners: [
+      {name: '0.0.0.0_8080', address: '0.0.0.0', port: 8080, state: 'active', filterChains: [{serverNames: [], routeConfigName: 'http.8080', sdsSecrets: []}]},
+      {name: '0.0.0.0_8443', address: '0.0.0.0', port: 8443, state: 'active', filterChains: [{serverNames: ['httpbin.example.com'], routeConfigName: 'https.443.https.httpbin-gateway.default', sdsSecrets: ['kubernetes://httpbin-credential']}]},
+    ],
+    routeConfigs: [
+      {name: 'http.8080', state: 'active', virtualHosts: [vhost]},
+      {name: 'https.443.https.httpbin-gateway.default', state: 'active', virtualHosts: [{...vhost, name: 'httpbin.example.com:443'}]},
+    ],
+    clusters: clusters.map((name) => ({name, state: 'active' as const, type: 'EDS'})),
+    secrets: [{name: 'kubernetes://httpbin-credential', state: 'active', kind: 'certificate', certificatePem: cert}],
+  }
+}
+
+function proxy(name: string, change: (p: GatewayProxy) => void = () => undefined): GatewayProxy {
+  const p: GatewayProxy = {
+    pod: {namespace: 'istio-system', name, labels: {app: 'istio-ingressgateway', istio: 'ingressgateway'}},
+    gateways: ['default/httpbin-gateway'],
+    configGroup: 'istio-system|default/httpbin-gateway',
+    serverState: 'LIVE',
+    config: healthyConfig(),
+    configSource: 'full',
+    clusters: clusters.map((c) => ({name: c, hosts: [{address: '10.0.0.5:80', healthy: true, flags: []}]})),
+    stats: [],
+    raw: {},
+  }
+  change(p)
+  return p
+}
+
+const requests = (destination: string, code: number, flags: string, value: number): Sample => ({name: 'istio_requests_total', labels: {reporter: 'source', destination_service: destination, response_code: String(code), response_flags: flags}, value})
+
+async function liveCodes(proxies: GatewayProxy[], istiod: Sample[] = []): Promise<string[]> {
+  const snapshot = snapshotFromObjects(readObjects(path.join(doctorFixtures, 'base.yaml')), {now: new Date()})
+  snapshot.set('GatewayProxy', {status: 'ok', items: proxies})
+  snapshot.set('IstiodMetric', {status: 'ok', items: istiod})
+  const run = await runChecks(doctorChecks.filter((c) => c.layer === 'live'), snapshot)
+  assert.deepEqual(run.skipped, [])
+  return [...new Set(run.findings.map((f) => f.code))].sort()
+}
+
+describe('live checks on what Envoy has (synthetic gateway pods over the base fixture world)', () => {
+  const cases: [string, GatewayProxy[], string[], Sample[]?][] = [
+    ['a pod with exactly what the resources ask for', [proxy('gw-a'), proxy('gw-b')], []],
+    ['admin port not readable', [proxy('gw-a', (p) => Object.assign(p, {config: undefined, unreachable: {reason: 'timeout', message: 'did not answer within 5s'}}))], ['EnvoyAdminUnreachable']],
+    ['server not LIVE', [proxy('gw-a', (p) => (p.serverState = 'PRE_INITIALIZING'))], ['EnvoyNotLive']],
+    ['the HTTPS listener only warming', [proxy('gw-a', (p) => (p.config!.listeners[1]!.state = 'warming'))], ['EnvoyListenerMissing']],
+    ['a bound host missing from the route table (stale config)', [proxy('gw-a', (p) => (p.config!.routeConfigs[0]!.virtualHosts = []))], ['EnvoyRouteMissing']],
+    ['the credential warming in SDS', [proxy('gw-a', (p) => (p.config!.secrets[0]!.state = 'warming'))], ['EnvoySecretMissing']],
+    ['a routed cluster with no healthy endpoint', [proxy('gw-a', (p) => (p.clusters![0]!.hosts[0]!.healthy = false))], ['EnvoyClusterNoHealthyEndpoints']],
+    ['a routed cluster Envoy does not have (503 NC)', [proxy('gw-a', (p) => (p.config!.clusters = p.config!.clusters.slice(1)))], ['EnvoyClusterNoHealthyEndpoints']],
+    ['rejected LDS updates', [proxy('gw-a', (p) => p.stats!.push({name: 'envoy_listener_manager_lds_update_rejected', labels: {}, value: 2}))], ['EnvoyConfigRejected']],
+    ['istiod rejected a Gateway server', [proxy('gw-a')], ['EnvoyConfigRejected'], [{name: 'pilot_total_rejected_configs', labels: {type: 'gateway', name: 'default/httpbin-gateway'}, value: 1}]],
+    [
+      'a destination failing 30% through the gateway, and requests with no route',
+      [proxy('gw-a', (p) => p.stats!.push(requests('httpbin.default.svc.cluster.local', 200, '-', 70), requests('httpbin.default.svc.cluster.local', 503, 'UH', 30), requests('unknown', 404, 'NR', 5)))],
+      ['EnvoyHighErrorRate', 'EnvoyNoRouteResponses'],
+    ],
+    ['a few failures below the share or the minimum count are not flagged', [proxy('gw-a', (p) => p.stats!.push(requests('httpbin.default.svc.cluster.local', 200, '-', 990), requests('httpbin.default.svc.cluster.local', 500, '-', 10)))], []],
+  ]
+  for (const [name, proxies, expected, istiod] of cases) {
+    it(`${name}: ${expected.join(', ') || 'nothing'}`, async () => assert.deepEqual(await liveCodes(proxies, istiod), expected))
+  }
+
+  it('pods sharing one config are judged once, the finding naming how many', async () => {
+    const shared = healthyConfig()
+    shared.routeConfigs[0]!.virtualHosts = []
+    const snapshot = snapshotFromObjects(readObjects(path.join(doctorFixtures, 'base.yaml')), {now: new Date()})
+    snapshot.set('GatewayProxy', {status: 'ok', items: [proxy('gw-a', (p) => (p.config = shared)), proxy('gw-b', (p) => Object.assign(p, {config: shared, configSource: 'shared'}))]})
+    snapshot.set('IstiodMetric', {status: 'ok', items: []})
+    const run = await runChecks(doctorChecks.filter((c) => c.layer === 'live'), snapshot)
+    assert.equal(run.findings.length, 1)
+    assert.match(run.findings[0]!.message, /\(same config on 2 pods\)$/)
+  })
+})

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {describe, it} from 'node:test'
+import {bundleEntries, writeBundle} from '../../../src/doctor/bundle.ts'
+import {buildReport} from '../../../src/doctor/doctor.ts'
+import {mermaidGraph} from '../../../src/doctor/graph.ts'
+import type {GatewayProxy} from '../../../src/doctor/live.ts'
+import {traceRequest} from '../../../src/doctor/trace.ts'
+import {parseConfigDump} from '../../../src/envoy/config-dump.ts'
+import {chooseVirtualHost} from '../../../src/istio/hosts.ts'
+import type {KubeObject} from '../../../src/kube/objects.ts'
+import {snapshotFromObjects} from '../../../src/snapshot/snapshot.ts'
+import {doctorFixtures, readObjects} from '../../helpers/doctor-fixtures.ts'
+
+const base = () => readObjects(path.join(doctorFixtures, 'base.yaml'))
+const request = (host: string, requestPath = '/', headers: Record<string, string> = {}) => ({host, path: requestPath, headers})
+const world = (extra: KubeObject[] = []) => snapshotFromObjects([...base().filter((o) => !extra.some((e) => e.kind === o.kind && e.metadata.name === o.metadata.name && e.metadata.namespace === o.metadata.namespace)), ...extra], {now: new Date()})
+
+/** A gateway pod whose Envoy routes httpbin.example.com to `cluster` (what a stale pod might still have). */
+function proxyRouting(cluster: string): GatewayProxy {
+  const dump = {
+    configs: [
+      {'@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', dynamic_active_clusters: [{cluster: {name: cluster, type: 'EDS'}}]},
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+        dynamic_route_configs: [{version_info: 'v7', route_config: {name: 'http.8080', virtual_hosts: [{name: 'httpbin.example.com:80', domains: ['httpbin.example.com'], routes: [{match: {prefix: '/'}, route: {cluster}}]}]}}],
+      },
+    ],
+  }
+  return {
+    pod: {namespace: 'istio-system', name: 'istio-ingressgateway-5c8d-aaaaa', labels: {app: 'istio-ingressgateway', istio: 'ingressgateway'}},
+    gateways: ['default/httpbin-gateway'],
+    configGroup: 'g',
+    config: parseConfigDump(JSON.stringify(dump), 'dump'),
+    configSource: 'full',
+    clusters: [{name: cluster, hosts: [{address: '10.0.0.5:80', healthy: true, flags: []}]}],
+    raw: {},
+  }
+}
+
+describe('doctor --host trace', () => {
+  it('follows Gateway server, virtual host, first matching route, weighted destinations, clusters and ready endpoints', () => {
+    const trace = traceRequest(world(), request('httpbin.example.com', '/status/418'))
+    assert.equal(trace.resources.brokenAt, undefined)
+    assert.deepEqual(trace.resources.hops.map((h) => h.step), ['gateway-server', 'virtual-host', 'route', 'destination', 'cluster', 'endpoints', 'destination', 'cluster', 'endpoints'])
+    assert.match(trace.resources.hops[0]!.detail, /^Gateway default\/httpbin-gateway port 80 HTTP/)
+    assert.match(trace.resources.hops[2]!.detail, /^default\/httpbin \/spec\/http\/0 /)
+    assert.deepEqual(trace.resources.clusters, ['outbound|8000|v1|httpbin.default.svc.cluster.local', 'outbound|8000|v2|httpbin.default.svc.cluster.local'])
+  })
+
+  it('a path no specific route matches falls to the catch-all; the regex is a full match', () => {
+    assert.match(traceRequest(world(), request('httpbin.example.com', '/v1')).resources.hops[2]!.detail, /\/spec\/http\/1 /)
+    assert.match(traceRequest(world(), request('httpbin.example.com', '/v1/x')).resources.hops[2]!.detail, /\/spec\/http\/0 /)
+  })
+
+  it("Istio's order: an older VirtualService's catch-all does not shadow a newer one's specific route for the same host", () => {
+    const newer: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: {name: 'httpbin-admin', namespace: 'default', creationTimestamp: '2026-06-01T00:00:00Z'},
+      spec: {hosts: ['httpbin.example.com'], gateways: ['httpbin-gateway'], http: [{match: [{uri: {prefix: '/admin'}, headers: {'x-admin': {exact: 'yes'}}}], route: [{destination: {host: 'httpbin', subset: 'v2'}}]}]},
+    }
+    const trace = traceRequest(world([newer]), request('httpbin.example.com', '/admin', {'x-admin': 'yes'}))
+    assert.match(trace.resources.hops[2]!.detail, /^default\/httpbin-admin \/spec\/http\/0/)
+    assert.match(traceRequest(world([newer]), request('httpbin.example.com', '/admin')).resources.hops[2]!.detail, /^default\/httpbin \/spec\/http\/1/, 'without the header the catch-all answers')
+  })
+
+  it('a host no Gateway accepts breaks at the first hop', () => {
+    const trace = traceRequest(world(), request('nope.example.org'))
+    assert.equal(trace.resources.brokenAt, 'gateway-server')
+    assert.match(trace.resources.hops[0]!.detail, /404 NR/)
+  })
+
+  it('a subset that selects no pod breaks at the endpoints', () => {
+    const rule: KubeObject = {apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: {name: 'httpbin', namespace: 'default'}, spec: {host: 'httpbin', subsets: [{name: 'v1', labels: {version: 'gone'}}, {name: 'v2', labels: {version: 'v2'}}]}}
+    const trace = traceRequest(world([rule]), request('httpbin.example.com', '/status/1'))
+    assert.equal(trace.resources.brokenAt, 'endpoints')
+  })
+
+  it("says where the resources and the pod's live route table disagree", () => {
+    const snapshot = world()
+    snapshot.set('GatewayProxy', {status: 'ok', items: [proxyRouting('outbound|8000||httpbin.default.svc.cluster.local')]})
+    const agreeing = traceRequest(snapshot, request('httpbin.example.com', '/anything'))
+    assert.equal(agreeing.disagreement, undefined)
+    assert.deepEqual(agreeing.live?.clusters, ['outbound|8000||httpbin.default.svc.cluster.local'])
+    snapshot.set('GatewayProxy', {status: 'ok', items: [proxyRouting('outbound|8000||old-httpbin.default.svc.cluster.local')]})
+    const stale = traceRequest(snapshot, request('httpbin.example.com', '/anything'))
+    assert.match(stale.disagreement ?? '', /resources send this request to outbound\|8000\|\|httpbin\.default\.svc\.cluster\.local, Envoy on istio-system\/istio-ingressgateway-5c8d-aaaaa to outbound\|8000\|\|old-httpbin/)
+  })
+
+  it("Envoy's virtual host order: exact, then the longest suffix wildcard, then prefix wildcard, then *", () => {
+    const vhosts = [{domains: ['*']}, {domains: ['*.example.com']}, {domains: ['*.api.example.com']}, {domains: ['shop.*']}, {domains: ['a.api.example.com']}]
+    assert.equal(chooseVirtualHost(vhosts, 'a.api.example.com:443'), vhosts[4])
+    assert.equal(chooseVirtualHost(vhosts, 'b.api.example.com'), vhosts[2])
+    assert.equal(chooseVirtualHost(vhosts, 'shop.example.com'), vhosts[1])
+    assert.equal(chooseVirtualHost(vhosts, 'shop.local'), vhosts[3])
+    assert.equal(chooseVirtualHost(vhosts, 'other.org'), vhosts[0])
+  })
+})
+
+describe('doctor --graph mermaid and --bundle', () => {
+  it('draws Gateway -> VirtualService -> Service -> pods and marks what is missing', () => {
+    const vs: KubeObject = {apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: {name: 'shop', namespace: 'default'}, spec: {hosts: ['httpbin.example.com'], gateways: ['missing-gw'], http: [{route: [{destination: {host: 'shop-backend'}}]}]}}
+    const graph = mermaidGraph(world([vs]))
+    assert.match(graph, /^flowchart LR\n/)
+    assert.match(graph, /gw_default_httpbin_gateway --> vs_default_httpbin\n/)
+    assert.match(graph, /vs_default_httpbin --> svc_default_httpbin\n {2}svc_default_httpbin --> pods_default_httpbin\n/)
+    assert.match(graph, /gw_default_missing_gw -\. "missing" \.-> vs_default_shop/)
+    assert.match(graph, /vs_default_shop -\. missing \.-> svc_default_shop_backend/)
+    assert.match(graph, /class .*gw_default_missing_gw.*svc_default_shop_backend.* broken|class .*svc_default_shop_backend.*gw_default_missing_gw.* broken|class gw_default_missing_gw,svc_default_shop_backend broken/)
+  })
+
+  it('writes a tar.gz with the report, resources without Secret values, and the Envoy dumps', async () => {
+    const snapshot = world()
+    const proxy = proxyRouting('outbound|8000||httpbin.default.svc.cluster.local')
+    proxy.raw = {configDump: Buffer.from('{"configs": []}'), stats: Buffer.from('istio_requests_total{reporter="source"} 3\n')}
+    snapshot.set('GatewayProxy', {status: 'ok', items: [proxy]})
+    const report = buildReport([], [], 22, snapshot, {})
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-bundle-'))
+    const file = path.join(dir, 'doctor.tar.gz')
+    await writeBundle(file, bundleEntries(report, snapshot), new Date())
+    const listing = execFileSync('tar', ['tzf', file], {encoding: 'utf8'}).trim().split('\n')
+    assert.ok(listing.includes('kubectl-gw-doctor/report.json'))
+    assert.ok(listing.includes('kubectl-gw-doctor/resources/secrets.json'))
+    assert.ok(listing.includes('kubectl-gw-doctor/envoy/istio-system/istio-ingressgateway-5c8d-aaaaa/config_dump.json'))
+    assert.ok(listing.includes('kubectl-gw-doctor/envoy/istio-system/istio-ingressgateway-5c8d-aaaaa/stats.prom'))
+    const secrets = JSON.parse(execFileSync('tar', ['xzOf', file, 'kubectl-gw-doctor/resources/secrets.json'], {encoding: 'utf8'})) as {items: {data: Record<string, string>}[]}
+    assert.deepEqual(secrets.items[0]?.data, {'tls.crt': 'REDACTED', 'tls.key': 'REDACTED'})
+    const everything = execFileSync('tar', ['xzOf', file], {encoding: 'utf8'})
+    assert.doesNotMatch(everything, /LS0tLS1CRUdJTi|BEGIN (EC |RSA )?PRIVATE KEY/, 'no key material, base64 or PEM')
+    assert.equal(JSON.parse(readFileSync(file).length > 0 ? execFileSync('tar', ['xzOf', file, 'kubectl-gw-doctor/report.json'], {encoding: 'utf8'}) : '{}').summary.checks, 22)
+  })
+})
