@@ -27,7 +27,7 @@ const result = await build({
   // Resolved from node_modules at run time: loaded by a computed path (one schema module per Istio kind).
   // Other CommonJS packages are imported statically by a module of ours that is itself loaded on demand:
   // a split bundle gives a dynamic import() of a CommonJS package only its default export.
-  external: ['@kubernetes-models/istio'],
+  external: ['@kubernetes-models/istio', '@kubernetes-models/gateway-api'],
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: {js: "import {createRequire as __gwCreateRequire} from 'node:module'; const require = __gwCreateRequire(import.meta.url);"},
 })

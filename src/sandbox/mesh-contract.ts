@@ -1,3 +1,5 @@
+import type {Duplex} from 'node:stream'
+
 /**
  * The seam between the sandbox's simulated Kubernetes API server and its simulated Istio mesh
  * (istiod + gateway Envoys + traffic). The API server stores objects and forwards HTTP aimed at
@@ -62,6 +64,13 @@ export interface PodHttpResponse {
 export interface SimulatedMesh {
   /** Answers HTTP sent to a pod port; undefined means nothing listens there (connection refused). */
   handlePodRequest(request: PodHttpRequest): Promise<PodHttpResponse | undefined>
+  /**
+   * Takes a raw connection to a pod port (a port-forward stream): the gateway's listeners speak real
+   * HTTP and TLS on it. False when no listener is there (the caller falls back to handlePodRequest).
+   */
+  connectPod?(namespace: string, pod: string, port: number, socket: Duplex): boolean
+  /** A container's log (a gateway's Envoy access log); undefined when the mesh simulates none. */
+  podLogs?(namespace: string, pod: string, container: string): string | undefined
   /** Prometheus text exposition of every simulated series (the sandbox's scrape endpoint). */
   scrape(): string
   /** Starts the traffic loop. */

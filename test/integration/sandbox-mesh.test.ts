@@ -111,15 +111,18 @@ describe('sandbox mesh through the API server with real kubectl', {skip: skipUnl
     }
   })
 
-  it('reports a dropped duplicate Gateway server on istiod\'s monitoring port', async () => {
-    const copy = seedObject(seed000, 'Gateway', 'httpbin-gateway') as {metadata: {name: string}}
-    copy.metadata.name = 'httpbin-gateway-copy'
-    await applyYaml(copy)
+  it('reports a dropped duplicate TLS Gateway server on istiod\'s monitoring port (plain HTTP ones merge)', async () => {
+    const plainCopy = seedObject(seed000, 'Gateway', 'httpbin-gateway') as {metadata: {name: string}}
+    plainCopy.metadata.name = 'httpbin-gateway-plain-copy'
+    await applyYaml(seedObject(seed000, 'Gateway', 'httpbin-gateway-secure'))
+    const copy = seedObject(seed000, 'Gateway', 'httpbin-gateway-secure') as {metadata: {name: string}}
+    copy.metadata.name = 'httpbin-gateway-secure-copy' // sorts after the original: istiod breaks creation-time ties by name
+    await applyYaml(copy, plainCopy)
     const istiod = JSON.parse(await kubectl('get', 'pods', '-n', 'istio-system', '-l', 'app=istiod', '-o', 'json')).items[0].metadata.name
     const metrics = await raw(`/api/v1/namespaces/istio-system/pods/${istiod}:15014/proxy/metrics`)
-    assert.match(metrics, /^pilot_total_rejected_configs\{type="gateway",name="default\/httpbin-gateway-copy"\} 1$/m)
-    assert.doesNotMatch(metrics, /name="default\/httpbin-gateway"\}/)
-    await kubectl('delete', 'gateway', 'httpbin-gateway-copy')
+    assert.match(metrics, /^pilot_total_rejected_configs\{type="gateway",name="default\/httpbin-gateway-secure-copy"\} 2$/m)
+    assert.doesNotMatch(metrics, /name="default\/httpbin-gateway(-secure|-plain-copy)?"\}/)
+    await kubectl('delete', 'gateway', 'httpbin-gateway-secure-copy', 'httpbin-gateway-plain-copy', 'httpbin-gateway-secure')
   })
 
   it('removes the virtual host when the VirtualService is deleted', async () => {

@@ -6,7 +6,7 @@ import {applyJsonPatch, applyMergePatch, deepEqual, isObject, strategicMerge, ty
 import {apiVersionOf, splitApiVersion, type ResourceRegistry, type ResourceType} from './resources.ts'
 import {ObjectStore} from './store.ts'
 import {alreadyExists, ApiStatusError, badRequest, conflict, invalid, notFound} from './status.ts'
-import {validateObject} from './validation.ts'
+import {decodeError, updateCauses, validateObject} from './validation.ts'
 import {istioFieldTree, pruneUnknownFields} from './known-fields.ts'
 import {applyDefaults, ClusterIpAllocator} from './defaults.ts'
 
@@ -98,6 +98,8 @@ export class ClusterApi {
     if (object.apiVersion !== undefined && splitApiVersion(object.apiVersion).group !== type.group) {
       throw badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`)
     }
+    const undecodable = type.builtin ? decodeError(version, type.kind, object) : undefined
+    if (undecodable) throw badRequest(undecodable)
     object.apiVersion = expected
     object.kind = type.kind
     object.metadata = isObject(object.metadata as unknown as Json) ? object.metadata : ({} as StoredObject['metadata'])
@@ -134,8 +136,9 @@ export class ClusterApi {
     if (tree) pruneUnknownFields(object as unknown as Record<string, unknown>, tree)
   }
 
-  private async admit(type: ResourceType, version: string, object: StoredObject): Promise<void> {
+  private async admit(type: ResourceType, version: string, object: StoredObject, current?: StoredObject): Promise<void> {
     const causes = await validateObject(type.group, version, type.kind, {...object, apiVersion: apiVersionOf(type.group, version)})
+    if (current) causes.push(...updateCauses(type.kind, current, object))
     if (causes.length > 0) throw invalid(type.kind, type.group, object.metadata.name ?? '', causes)
   }
 
@@ -269,7 +272,7 @@ export class ClusterApi {
     const {name, namespace, uid, creationTimestamp, generation} = current.metadata as StoredObject['metadata'] & {generation?: number}
     next.metadata = {...next.metadata, name, ...(namespace ? {namespace} : {}), uid, creationTimestamp, resourceVersion: current.metadata.resourceVersion}
     applyDefaults(next, this, current)
-    await this.admit(type, version, next)
+    await this.admit(type, version, next, current)
     next.apiVersion = storageApiVersion(type)
     if (tracksGeneration(type)) next.metadata.generation = !deepEqual(specOf(next), specOf(current)) ? (generation ?? 0) + 1 : generation
     next.metadata.managedFields =

@@ -80,7 +80,8 @@ export function applyDefaults(object: StoredObject, context: {allocator: Cluster
         spec.replicas ??= 1
         spec.revisionHistoryLimit ??= 10
         spec.progressDeadlineSeconds ??= 600
-        spec.strategy ??= {type: 'RollingUpdate', rollingUpdate: {maxSurge: '25%', maxUnavailable: '25%'}}
+        // An empty strategy (kubectl create deployment sends one) defaults like an absent one.
+        if (spec.strategy === undefined || (typeof spec.strategy === 'object' && spec.strategy !== null && Object.keys(spec.strategy).length === 0)) spec.strategy = {type: 'RollingUpdate', rollingUpdate: {maxSurge: '25%', maxUnavailable: '25%'}}
       }
       break
     case 'Secret': {

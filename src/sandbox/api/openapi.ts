@@ -56,3 +56,17 @@ export function openApiDocument(registry: ResourceRegistry, groupVersionPath: st
   }
   return {openapi: '3.0.0', info: {title: 'Kubernetes (kubectl-gw sandbox)', version: apiVersionOf(gv.group, gv.version)}, paths, components: {schemas}}
 }
+
+/**
+ * /openapi/v2 with no definitions: kubectl validates a `List` (what `kubectl get -o yaml` writes)
+ * against it, and skips kinds it has no schema for, leaving validation to the server as /openapi/v3
+ * does. kubectl asks for gnostic's protobuf (`openapi_v2.Document`: swagger = 1, info = 2 {title = 1,
+ * version = 2}); other clients get JSON.
+ */
+export function openApiV2(accept: string, serverVersion: string): {contentType: string; body: Buffer} {
+  const document = {swagger: '2.0', info: {title: 'Kubernetes', version: serverVersion}, paths: {}, definitions: {}}
+  if (!accept.includes('protobuf')) return {contentType: 'application/json', body: Buffer.from(JSON.stringify(document))}
+  const field = (number: number, payload: Buffer) => Buffer.concat([Buffer.from([(number << 3) | 2, payload.length]), payload])
+  const info = Buffer.concat([field(1, Buffer.from(document.info.title)), field(2, Buffer.from(document.info.version))])
+  return {contentType: 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', body: Buffer.concat([field(1, Buffer.from(document.swagger)), field(2, info)])}
+}

@@ -1,7 +1,7 @@
 import {ApiStatusError} from './status.ts'
 
 /**
- * kubectl's typed `create` commands (create secret|configmap|namespace|serviceaccount) send
+ * kubectl's typed `create` commands (create secret|configmap|namespace|serviceaccount|deployment) send
  * Kubernetes protobuf. This decodes that envelope for those kinds; schemas below list the
  * generated.proto field numbers used. Other kinds get a 415 naming the way out (kubectl apply).
  */
@@ -48,7 +48,7 @@ function fields(buffer: Buffer): Field[] {
   return result
 }
 
-type Kind = 'string' | 'bytes' | 'bool' | 'int' | 'stringMap' | 'bytesMap' | 'strings' | {message: Schema} | {messages: Schema}
+type Kind = 'string' | 'bytes' | 'bool' | 'int' | 'int0' | 'stringMap' | 'bytesMap' | 'strings' | {message: Schema} | {messages: Schema}
 type Schema = Record<number, [string, Kind]>
 
 const objectMeta: Schema = {
@@ -62,7 +62,18 @@ const objectMeta: Schema = {
 
 const localObjectReference: Schema = {1: ['name', 'string']}
 
+const labelSelector: Schema = {1: ['matchLabels', 'stringMap']}
+const containerPort: Schema = {1: ['name', 'string'], 2: ['hostPort', 'int0'], 3: ['containerPort', 'int0'], 4: ['protocol', 'string']}
+const container: Schema = {1: ['name', 'string'], 2: ['image', 'string'], 3: ['command', 'strings'], 4: ['args', 'strings'], 5: ['workingDir', 'string'], 6: ['ports', {messages: containerPort}], 14: ['imagePullPolicy', 'string']}
+const podSpec: Schema = {2: ['containers', {messages: container}], 3: ['restartPolicy', 'string'], 8: ['serviceAccountName', 'string']}
+/** apps/v1 Deployment as `kubectl create deployment NAME --image=... [--port] [--replicas]` writes it. */
+const deployment: Schema = {
+  1: ['metadata', {message: objectMeta}],
+  2: ['spec', {message: {1: ['replicas', 'int'], 2: ['selector', {message: labelSelector}], 3: ['template', {message: {1: ['metadata', {message: objectMeta}], 2: ['spec', {message: podSpec}]}}], 4: ['strategy', {message: {1: ['type', 'string']}}], 5: ['minReadySeconds', 'int0'], 6: ['revisionHistoryLimit', 'int'], 9: ['progressDeadlineSeconds', 'int']}}],
+}
+
 const schemas: Record<string, Schema> = {
+  Deployment: deployment,
   Secret: {1: ['metadata', {message: objectMeta}], 2: ['data', 'bytesMap'], 3: ['type', 'string'], 4: ['stringData', 'stringMap'], 5: ['immutable', 'bool']},
   ConfigMap: {1: ['metadata', {message: objectMeta}], 2: ['data', 'stringMap'], 3: ['binaryData', 'bytesMap'], 4: ['immutable', 'bool']},
   Namespace: {1: ['metadata', {message: objectMeta}], 2: ['spec', {message: {1: ['finalizers', 'strings']}}]},
@@ -83,6 +94,10 @@ function decodeMessage(buffer: Buffer, schema: Schema): Record<string, unknown> 
     else if (kind === 'bytes') object[name] = bytes.toString('base64')
     else if (kind === 'bool') object[name] = field.value !== 0n
     else if (kind === 'int') object[name] = Number(field.value)
+    // A plain (non-pointer) int32 is omitempty in JSON: gogo-protobuf writes its zero, the apiserver drops it.
+    else if (kind === 'int0') {
+      if (field.value !== 0n) object[name] = Number(field.value)
+    }
     else if (kind === 'strings') object[name] = [...((object[name] as string[] | undefined) ?? []), bytes.toString('utf8')]
     else if (kind === 'stringMap' || kind === 'bytesMap') {
       const pair = fields(bytes)

@@ -39,8 +39,8 @@ function istio(kind: string, plural: string, shortNames: string[], versions: str
   return {group: 'networking.istio.io', versions, kind, plural, singular: kind.toLowerCase(), shortNames, categories: istioCategories, namespaced: true, builtin: false, hasStatus: true}
 }
 
-function gatewayApi(kind: string, plural: string, shortNames: string[], namespaced = true): ResourceType {
-  return {group: 'gateway.networking.k8s.io', versions: ['v1'], kind, plural, singular: kind.toLowerCase(), shortNames, categories: ['gateway-api'], namespaced, builtin: false, hasStatus: true}
+function gatewayApi(kind: string, plural: string, shortNames: string[], namespaced = true, versions = ['v1']): ResourceType {
+  return {group: 'gateway.networking.k8s.io', versions, kind, plural, singular: kind.toLowerCase(), shortNames, categories: ['gateway-api'], namespaced, builtin: false, hasStatus: true}
 }
 
 /** Every served kind for one simulated Istio version. */
@@ -72,6 +72,7 @@ export function servedResources(istioVersion: string): ResourceType[] {
     gatewayApi('GatewayClass', 'gatewayclasses', ['gc'], false),
     gatewayApi('Gateway', 'gateways', ['gtw']),
     gatewayApi('HTTPRoute', 'httproutes', []),
+    gatewayApi('ReferenceGrant', 'referencegrants', ['refgrant'], true, ['v1beta1']),
   ]
 }
 

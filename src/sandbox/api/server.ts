@@ -6,16 +6,17 @@ import {parse as parseYaml} from 'yaml'
 import type {MeshFactory, SimulatedMesh, StoredObject} from '../mesh-contract.ts'
 import type {SandboxPki} from '../tls.ts'
 import {ClusterApi, patchContentTypes, type FieldValidation, type PatchType} from './cluster.ts'
-import {apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo} from './discovery.ts'
+import {apiGroup, apiGroupList, apiResourceList, apiVersions, kubernetesVersion, versionInfo} from './discovery.ts'
 import {applyJsonPatch, applyMergePatch, type Json} from './patch.ts'
-import {openApiDocument, openApiIndex} from './openapi.ts'
+import {openApiDocument, openApiIndex, openApiV2} from './openapi.ts'
 import {ResourceRegistry, servedResources, type ResourceType} from './resources.ts'
 import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.ts'
 import {ApiStatusError, badRequest, notFound} from './status.ts'
 import {ObjectStore, pageOf} from './store.ts'
 import {toTable} from './table.ts'
 import {decodeKubernetesProtobuf} from './protobuf.ts'
-import {acceptSpdyUpgrade, servePortForward} from './portforward.ts'
+import {acceptSpdyUpgrade, channelPorts, chooseWebSocketProtocol, serveChannelPortForward, servePortForward, serveTunnelledPortForward, spdyTunnelProtocol} from './portforward.ts'
+import {isWebSocketUpgrade, WebSocketConnection} from './websocket.ts'
 import type {Duplex} from 'node:stream'
 import {proxyToPod, proxyToService} from './proxy.ts'
 
@@ -156,7 +157,11 @@ export class SandboxApiServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket))
   }
 
-  /** kubectl port-forward: WebSocket tunnelling is declined (kubectl then falls back to SPDY/3.1). */
+  /**
+   * pods/portforward upgrades, as Kubernetes >= 1.31 serves them: SPDY/3.1 (kubectl <= 1.30 and its
+   * fallback), SPDY tunnelled in a WebSocket (kubectl >= 1.31), and the kubelet's channel
+   * WebSocket (`v4.channel.k8s.io`, client-node and browsers).
+   */
   private upgrade(req: IncomingMessage, socket: Duplex): void {
     const refuse = (error: ApiStatusError) => {
       const body = JSON.stringify(error.toStatus())
@@ -164,7 +169,8 @@ export class SandboxApiServer {
     }
     socket.on('error', () => undefined)
     if (!this.authorized(req)) return refuse(new ApiStatusError(401, 'Unauthorized', 'Unauthorized'))
-    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(new URL(req.url ?? '/', 'https://127.0.0.1').pathname)
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(url.pathname)
     if (!match) return refuse(new ApiStatusError(400, 'BadRequest', 'upgrade requests are served for pods/portforward only'))
     let namespace: string
     let podName: string
@@ -176,8 +182,17 @@ export class SandboxApiServer {
     const pod = this.store.get('', 'Pod', namespace, podName)
     if (!pod) return refuse(notFound('pods', '', podName))
     if ((pod.status as {phase?: string} | undefined)?.phase !== 'Running') return refuse(new ApiStatusError(400, 'BadRequest', `pod ${pod.metadata.name} is not running`))
-    if (!acceptSpdyUpgrade(req, socket)) return refuse(new ApiStatusError(400, 'BadRequest', 'unable to upgrade: only SPDY/3.1 with portforward.k8s.io is supported'))
-    servePortForward(socket, {pod, mesh: this.mesh})
+    const target = {pod, mesh: this.mesh}
+    if (isWebSocketUpgrade(req)) {
+      const choice = chooseWebSocketProtocol(req)
+      if ('error' in choice) return refuse(new ApiStatusError(400, 'BadRequest', choice.error))
+      if (choice.protocol === spdyTunnelProtocol) return serveTunnelledPortForward(new WebSocketConnection(req, socket, choice.protocol), target)
+      const ports = channelPorts(url)
+      if (typeof ports === 'string') return refuse(new ApiStatusError(400, 'BadRequest', ports))
+      return serveChannelPortForward(new WebSocketConnection(req, socket, choice.protocol), target, ports, choice.protocol === 'v4.base64.channel.k8s.io')
+    }
+    if (!acceptSpdyUpgrade(req, socket)) return refuse(new ApiStatusError(400, 'BadRequest', 'unable to upgrade: missing upgrade headers in request'))
+    servePortForward(socket, target)
   }
 
   /** Listens on 127.0.0.1 only; resolves with the port. */
@@ -217,6 +232,11 @@ export class SandboxApiServer {
     if (path === '/api') return send(res, 200, apiVersions())
     if (path === '/apis') return send(res, 200, apiGroupList(this.registry))
     if (path === '/openapi/v3') return send(res, 200, openApiIndex(this.registry))
+    if (path === '/openapi/v2') {
+      const document = openApiV2(req.headers.accept ?? '', kubernetesVersion.gitVersion)
+      res.writeHead(200, {'Content-Type': document.contentType, 'Content-Length': document.body.length})
+      return void res.end(document.body)
+    }
     if (path.startsWith('/openapi/v3/')) {
       const document = openApiDocument(this.registry, path.slice('/openapi/v3/'.length))
       if (!document) throw new ApiStatusError(404, 'NotFound', 'the server could not find the requested resource')
@@ -291,6 +311,8 @@ export class SandboxApiServer {
     if (subresource === 'log' && type.kind === 'Pod' && name) {
       const pod = this.api.get(type, namespace, name)
       const container = url.searchParams.get('container') ?? ((pod.spec as {containers?: {name: string}[]})?.containers?.[0]?.name ?? '')
+      const log = this.mesh?.podLogs?.(namespace ?? '', name, container)
+      if (log !== undefined) return send(res, 200, log, 'text/plain')
       return send(res, 200, `simulated container ${container} of pod ${namespace}/${name}: the kubectl-gw sandbox runs no processes, so there are no logs\n`, 'text/plain')
     }
     if (subresource === 'scale' && (type.kind === 'Deployment' || type.kind === 'ReplicaSet') && name) return this.serveScale(req, res, url, target)

@@ -23,7 +23,11 @@ const validators = new Map<string, Promise<Validator | undefined>>()
 async function loadIstioValidator(version: string, kind: string): Promise<Validator | undefined> {
   if (!istioModels[version]?.includes(kind)) return undefined
   const module = (await importModelModule(`@kubernetes-models/istio/networking.istio.io/${version}/${kind}`)) as Record<string, new (data: unknown) => {validate(): void}>
-  const Model = module[kind]!
+  return modelValidator(module[kind]!)
+}
+
+/** A kubernetes-models class as a validator: its schema errors, or none. */
+function modelValidator(Model: new (data: unknown) => {validate(): void}): Validator {
   return (object) => {
     try {
       new Model(object).validate()
@@ -41,6 +45,21 @@ function istioValidator(version: string, kind: string): Promise<Validator | unde
   let validator = validators.get(key)
   if (!validator) {
     validator = loadIstioValidator(version, kind)
+    validators.set(key, validator)
+  }
+  return validator
+}
+
+/** Gateway API kinds validated against the schemas in @kubernetes-models/gateway-api (generated from its CRDs). */
+const gatewayApiModels: Record<string, string[]> = {v1: ['Gateway', 'GatewayClass', 'HTTPRoute', 'GRPCRoute'], v1beta1: ['ReferenceGrant']}
+
+function gatewayApiValidator(version: string, kind: string): Promise<Validator | undefined> {
+  const key = `gateway-api/${version}/${kind}`
+  let validator = validators.get(key)
+  if (!validator) {
+    validator = gatewayApiModels[version]?.includes(kind)
+      ? importModelModule(`@kubernetes-models/gateway-api/gateway.networking.k8s.io/${version}/${kind}`).then((module) => modelValidator((module as Record<string, new (data: unknown) => {validate(): void}>)[kind]!))
+      : Promise.resolve(undefined)
     validators.set(key, validator)
   }
   return validator
@@ -178,14 +197,77 @@ function builtinCauses(kind: string, object: Record<string, unknown>): StatusCau
   return causes
 }
 
+const jsonType = (value: unknown) => (Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value === 'boolean' ? 'bool' : typeof value)
+
+/**
+ * What a real apiserver refuses while decoding, before validation (400): typed fields given the
+ * wrong JSON type, e.g. labels written as a list or ConfigMap values written as numbers.
+ */
+export function decodeError(version: string, kind: string, object: Record<string, unknown>): string | undefined {
+  const cannot = (value: unknown, field: string, type: string) => `${kind} in version "${version}" cannot be handled as a ${kind}: json: cannot unmarshal ${jsonType(value)} into Go struct field ${field} of type ${type}`
+  const metadata = (isObject(object.metadata as Json) ? object.metadata : {}) as Record<string, unknown>
+  for (const field of ['labels', 'annotations']) {
+    const value = metadata[field]
+    if (value === undefined || value === null) continue
+    if (!isObject(value as Json)) return cannot(value, `ObjectMeta.metadata.${field}`, 'map[string]string')
+    for (const entry of Object.values(value as Record<string, unknown>)) if (typeof entry !== 'string' && entry !== null) return cannot(entry, `ObjectMeta.metadata.${field}`, 'string')
+  }
+  if (kind === 'ConfigMap' || kind === 'Secret') {
+    for (const field of kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData']) {
+      const value = object[field]
+      if (value === undefined || value === null) continue
+      const type = kind === 'Secret' && field === 'data' ? 'map[string][]uint8' : kind === 'ConfigMap' && field === 'binaryData' ? 'map[string][]uint8' : 'map[string]string'
+      if (!isObject(value as Json)) return cannot(value, `${kind}.${field}`, type)
+      for (const entry of Object.values(value as Record<string, unknown>)) if (typeof entry !== 'string' && entry !== null) return cannot(entry, `${kind}.${field}`, type === 'map[string]string' ? 'string' : '[]uint8')
+    }
+  }
+  return undefined
+}
+
+/** The apiserver's limit on a ConfigMap's or Secret's payload (validation.go MaxSecretSize / MaxConfigMapSize). */
+const maxPayloadBytes = 1024 * 1024
+
+function payloadCauses(kind: string, object: Record<string, unknown>): StatusCause[] {
+  const causes: StatusCause[] = []
+  const map = (field: string) => (isObject(object[field] as Json) ? (object[field] as Record<string, string>) : {})
+  if (kind === 'Secret') {
+    const data = map('data')
+    const size = Object.values(data).reduce((sum, v) => sum + Buffer.from(String(v), 'base64').length, 0)
+    if (size > maxPayloadBytes) causes.push({reason: 'FieldValueTooLong', message: `Too long: must have at most ${maxPayloadBytes} bytes`, field: 'data'})
+    if (object.type === 'kubernetes.io/tls') {
+      for (const key of ['tls.crt', 'tls.key']) if (data[key] === undefined) causes.push({reason: 'FieldValueRequired', message: 'Required value', field: `data[${key}]`})
+    }
+  }
+  if (kind === 'ConfigMap') {
+    const size = Object.values(map('data')).reduce((sum, v) => sum + Buffer.byteLength(String(v)), 0) + Object.values(map('binaryData')).reduce((sum, v) => sum + Buffer.from(String(v), 'base64').length, 0)
+    if (size > maxPayloadBytes) causes.push({reason: 'FieldValueTooLong', message: `Too long: must have at most ${maxPayloadBytes} bytes`, field: '[]'})
+  }
+  return causes
+}
+
+/** Rules about a change rather than a state: a Secret's type, and an immutable ConfigMap or Secret. */
+export function updateCauses(kind: string, current: Record<string, unknown>, next: Record<string, unknown>): StatusCause[] {
+  if (kind !== 'Secret' && kind !== 'ConfigMap') return []
+  const causes: StatusCause[] = []
+  if (kind === 'Secret' && (next.type ?? 'Opaque') !== (current.type ?? 'Opaque')) causes.push({reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(next.type)}: field is immutable`, field: 'type'})
+  if (current.immutable === true) {
+    const forbidden = 'Forbidden: field is immutable when `immutable` is set'
+    for (const field of kind === 'Secret' ? ['data'] : ['data', 'binaryData']) {
+      if (JSON.stringify(current[field] ?? {}) !== JSON.stringify(next[field] ?? {})) causes.push({reason: 'FieldValueForbidden', message: forbidden, field})
+    }
+    if (next.immutable !== true) causes.push({reason: 'FieldValueForbidden', message: forbidden, field: 'immutable'})
+  }
+  return causes
+}
+
 /** All validation failures for an object about to be stored; empty when it is valid. */
 export async function validateObject(group: string, version: string, kind: string, object: Record<string, unknown>): Promise<StatusCause[]> {
   const causes = metadataCauses(object as {metadata?: Record<string, unknown>}, kind)
-  if (group === 'networking.istio.io') {
-    const validator = await istioValidator(version, kind)
+  if (group === 'networking.istio.io' || group === 'gateway.networking.k8s.io') {
+    const validator = await (group === 'networking.istio.io' ? istioValidator(version, kind) : gatewayApiValidator(version, kind))
     if (validator) causes.push(...schemaCauses(object as Json, validator(object as Json)))
   } else if (!group || group === 'apps') {
-    causes.push(...builtinCauses(kind, object))
+    causes.push(...builtinCauses(kind, object), ...payloadCauses(kind, object))
   }
   return causes
 }

@@ -3,10 +3,13 @@ import type {ClusterApi} from '../api/cluster.ts'
 import {reconcileEndpoints, reconcileLoadBalancer} from './services.ts'
 import {PodIpAllocator, reconcileBarePod, reconcileDeployment, reconcileReplicaSet} from './workloads.ts'
 import {reconcileHpa, reconcilePdb} from './policies.ts'
+import {reconcileGatewayApi} from './gateway-api.ts'
 
 const groupOf = {Deployment: 'apps', ReplicaSet: 'apps', Service: '', Pod: '', HorizontalPodAutoscaler: 'autoscaling', PodDisruptionBudget: 'policy'} as const
 type WorkKind = keyof typeof groupOf
-type Work = {kind: WorkKind; namespace: string; name: string}
+/** Gateway API status depends on many kinds at once: one pass recomputes all of it, like istiod's. */
+type Work = {kind: WorkKind | 'GatewayApi'; namespace: string; name: string}
+const gatewayApiInputs = new Set(['Gateway', 'HTTPRoute', 'ReferenceGrant', 'GatewayClass', 'Service', 'Secret', 'Namespace'])
 
 /**
  * The simulated controller manager and kubelet: reacts to store events through a de-duplicating
@@ -37,6 +40,14 @@ export class ControllerLoop {
     this.queue.clear()
   }
 
+  private enqueueGatewayApi(): void {
+    this.queue.set('GatewayApi', {kind: 'GatewayApi', namespace: '', name: ''})
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => void this.drain())
+    }
+  }
+
   private enqueue(kind: WorkKind, object: StoredObject): void {
     const namespace = object.metadata.namespace ?? ''
     this.queue.set(`${kind}/${namespace}/${object.metadata.name}`, {kind, namespace, name: object.metadata.name})
@@ -52,6 +63,7 @@ export class ControllerLoop {
     if (event.type === 'DELETED') {
       this.collectGarbage(object)
     }
+    if (gatewayApiInputs.has(object.kind) && (object.kind !== 'Gateway' || object.apiVersion.startsWith('gateway.networking.k8s.io/'))) this.enqueueGatewayApi()
     switch (object.kind) {
       case 'Deployment':
         if (event.type !== 'DELETED') this.enqueue('Deployment', object)
@@ -90,7 +102,8 @@ export class ControllerLoop {
   private collectGarbage(owner: StoredObject): void {
     const namespace = owner.metadata.namespace
     if (!namespace) return
-    const dependentKinds = owner.kind === 'Deployment' ? [['apps', 'ReplicaSet']] : owner.kind === 'ReplicaSet' ? [['', 'Pod']] : []
+    const gatewayApiGateway = owner.kind === 'Gateway' && owner.apiVersion.startsWith('gateway.networking.k8s.io/')
+    const dependentKinds = owner.kind === 'Deployment' ? [['apps', 'ReplicaSet']] : owner.kind === 'ReplicaSet' ? [['', 'Pod']] : gatewayApiGateway ? [['apps', 'Deployment'], ['', 'Service'], ['', 'ServiceAccount']] : []
     for (const [group, kind] of dependentKinds) {
       for (const dependent of this.api.store.list(group!, kind!, namespace)) {
         if ((dependent.metadata.ownerReferences as {uid: string}[] | undefined)?.some((r) => r.uid === owner.metadata.uid)) {
@@ -135,6 +148,7 @@ export class ControllerLoop {
   }
 
   private async reconcile(work: Work): Promise<void> {
+    if (work.kind === 'GatewayApi') return reconcileGatewayApi(this.api)
     const object = this.api.store.get(groupOf[work.kind], work.kind, work.namespace, work.name)
     if (!object) return
     switch (work.kind) {

@@ -4,7 +4,9 @@ import {envoyVersionFor, SimulatedProxy} from './envoy/proxy.ts'
 import {renderFamilies, type PromFamilies} from './envoy/stats.ts'
 import {ClusterCache} from './istiod/clusters.ts'
 import {buildProxyConfig, istioMinor, type ProxyConfig} from './istiod/proxy-config.ts'
-import {TrafficSimulator} from './traffic.ts'
+import {seededRandom, TrafficSimulator} from './traffic.ts'
+import {GatewayDataPlane} from './envoy/downstream.ts'
+import type {Duplex} from 'node:stream'
 import {MeshWorld, type MeshPod} from './world.ts'
 
 /**
@@ -31,7 +33,7 @@ export interface MeshOptions {
 }
 
 /** The kinds istiod watches; other writes (ConfigMaps, CRDs, ...) do not trigger a push. */
-const watchedKinds = new Set(['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Service', 'Endpoints', 'EndpointSlice', 'Pod', 'Secret', 'Deployment', 'Namespace'])
+const watchedKinds = new Set(['Gateway', 'HTTPRoute', 'ReferenceGrant', 'GatewayClass', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Service', 'Endpoints', 'EndpointSlice', 'Pod', 'Secret', 'Deployment', 'Namespace'])
 
 export interface SandboxMesh extends SimulatedMesh {
   /** Runs `seconds` of simulated traffic now (what each timer tick does). */
@@ -144,7 +146,33 @@ export function createSimulatedMesh(state: ClusterStateView, options: MeshOption
     traffic.run(w, all.filter((p) => p.pod.isGateway), sidecars, seconds)
   }
 
+  const requestRandom = seededRandom((options.seed ?? 1) + 7)
+  const dataPlane = new GatewayDataPlane({
+    current(namespace, pod) {
+      const w = refresh()
+      const proxy = proxies.get(`${namespace}/${pod}`)
+      return proxy ? {world: w, proxy} : undefined
+    },
+    sidecar: (pod) => (pod.hasSidecar ? proxies.get(`${pod.namespace}/${pod.name}`) : undefined),
+    record: (w, proxy, sidecar, statPrefix, listenerName, host, outcome, endpoint, attempts) => traffic.recordRequest(w, proxy, sidecar, statPrefix, listenerName, host, outcome, endpoint, attempts),
+    random: requestRandom,
+    now,
+  })
+
   return {
+    connectPod(namespace: string, pod: string, port: number, socket: Duplex): boolean {
+      refresh()
+      const proxy = proxies.get(`${namespace}/${pod}`)
+      if (!proxy?.pod.isGateway) return false
+      return dataPlane.accept(proxy, port, socket)
+    },
+    podLogs(namespace: string, pod: string, container: string): string | undefined {
+      refresh()
+      const proxy = proxies.get(`${namespace}/${pod}`)
+      if (!proxy?.pod.isGateway || (container !== '' && container !== 'istio-proxy')) return undefined
+      const lines = dataPlane.accessLogs.get(`${namespace}/${pod}`) ?? []
+      return lines.map((line) => `${line}\n`).join('')
+    },
     async handlePodRequest(request: PodHttpRequest): Promise<PodHttpResponse | undefined> {
       const w = refresh()
       const istiod = w.pods.find((p) => p.namespace === request.namespace && p.name === request.pod && p.labels.app === 'istiod')

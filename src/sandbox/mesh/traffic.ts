@@ -1,6 +1,7 @@
 import type {BuiltCluster, ClusterEndpoint} from './istiod/clusters.ts'
 import type {SimulatedProxy} from './envoy/proxy.ts'
 import {labelKey} from './envoy/stats.ts'
+import {durationMs, matchVirtualHost} from './envoy/router.ts'
 import {obj, type Labels, type MeshPod, type MeshWorld} from './world.ts'
 
 /**
@@ -22,7 +23,7 @@ export interface TrafficOptions {
   latencySamples?: number
 }
 
-interface Outcome {
+export interface Outcome {
   code: number
   flags: string
   cluster?: BuiltCluster
@@ -43,34 +44,11 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
-/** Envoy's virtual host selection: exact domain, then longest suffix wildcard, then prefix wildcard, then "*". */
-export function matchVirtualHost(vhosts: Json[], host: string): Json | undefined {
-  const h = host.toLowerCase()
-  let best: {vhost: Json; rank: number; len: number} | undefined
-  for (const vhost of vhosts) {
-    for (const d of (vhost.domains as string[]) ?? []) {
-      const domain = d.endsWith(':*') ? d.slice(0, -2) : d
-      let rank = -1
-      if (domain === h) rank = 3
-      else if (domain.startsWith('*') && domain !== '*' && h.endsWith(domain.slice(1)) && h.length > domain.length - 1) rank = 2
-      else if (domain.endsWith('*') && domain !== '*' && h.startsWith(domain.slice(0, -1))) rank = 1
-      else if (domain === '*') rank = 0
-      if (rank < 0) continue
-      if (!best || rank > best.rank || (rank === best.rank && domain.length > best.len)) best = {vhost, rank, len: domain.length}
-    }
-  }
-  return best?.vhost
-}
+export {matchVirtualHost} from './envoy/router.ts'
 
 function concreteHost(host: string): string {
   if (host === '*') return 'sandbox.example'
   return host.startsWith('*.') ? `sandbox${host.slice(1)}` : host
-}
-
-function parseDurationMs(value: unknown): number {
-  if (typeof value !== 'string') return 0
-  const m = /^(\d+(?:\.\d+)?)s$/.exec(value)
-  return m ? Number(m[1]) * 1000 : 0
 }
 
 function retryAttempts(policy: Json | undefined, code: number): number {
@@ -211,7 +189,7 @@ export class TrafficSimulator {
           if (aborted > 0) this.record(world, proxy, prefix, listenerName, host, {code: Number(abort.http_status), flags: 'FI', count: aborted, durationMs: 0.2})
           forwarded -= aborted
         }
-        const delayMs = delay.fixed_delay ? parseDurationMs(delay.fixed_delay) : 0
+        const delayMs = delay.fixed_delay ? durationMs(delay.fixed_delay) : 0
         const delayed = delayMs > 0 ? Math.min(forwarded, this.take(`${streamBase}|${vhost.name}|${index}|delay`, forwarded * share(delay.percentage))) : 0
         const weighted = (obj(action.weighted_clusters).clusters as {name: string; weight: number}[] | undefined) ?? [{name: String(action.cluster), weight: 1}]
         const total = weighted.reduce((s, c) => s + c.weight, 0)
@@ -263,7 +241,7 @@ export class TrafficSimulator {
       proxy.stats.inc('cluster', cluster.name, 'upstream_cx_none_healthy', n)
       return
     }
-    const timeoutMs = parseDurationMs(action.timeout)
+    const timeoutMs = durationMs(action.timeout)
     const policy = action.retry_policy as Json | undefined
     // Spread n requests round-robin over the endpoints.
     const start = this.cursor.get(cluster.name) ?? 0
@@ -366,6 +344,28 @@ export class TrafficSimulator {
       this.labelCache.set(cacheKey, entry)
     }
     return entry
+  }
+
+  /**
+   * One real request (sent through a port-forward) counted exactly as the simulated stream counts
+   * its requests: the gateway's reporter=source series and Envoy counters, the destination sidecar's
+   * reporter=destination series, and the host counters of /clusters.
+   */
+  recordRequest(world: MeshWorld, proxy: SimulatedProxy, sidecar: SimulatedProxy | undefined, statPrefix: string, listenerName: string, host: string, outcome: Omit<Outcome, 'count'>, endpoint?: ClusterEndpoint, attempts = 1): void {
+    this.record(world, proxy, statPrefix.replace(/;$/, ''), listenerName, host, {...outcome, count: 1})
+    if (!outcome.cluster || !endpoint) return
+    const hostKey = `${proxy.pod.namespace}/${proxy.pod.name}|${outcome.cluster.name}::${endpoint.address}:${endpoint.port}`
+    const counters = this.hostCounters.get(hostKey) ?? {rq_total: 0, rq_success: 0, rq_error: 0, cx_total: 0}
+    counters.rq_total += attempts
+    if (outcome.code >= 500) counters.rq_error += 1
+    else counters.rq_success += 1
+    counters.cx_total += 1
+    this.hostCounters.set(hostKey, counters)
+    if (attempts > 1) proxy.stats.inc('cluster', outcome.cluster.name, 'upstream_rq_retry', attempts - 1)
+    if (sidecar && outcome.pod && outcome.flags !== 'UT') {
+      const answered = this.series(world, proxy.pod, host, {...outcome, count: 0}, 'destination')
+      sidecar.stats.recordRequests(answered.labels, 1, [Math.max(0.3, outcome.durationMs - 1)], answered.key)
+    }
   }
 
   /** The gateway's own view (reporter=source) and Envoy counters for one batch of identical outcomes. */

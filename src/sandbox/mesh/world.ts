@@ -1,5 +1,6 @@
 import {faultAnnotation, parseFault, type WorkloadFault} from '../fault-annotation.ts'
 import type {ClusterStateView, StoredObject} from '../mesh-contract.ts'
+import {translateGatewayApi} from './istiod/gateway-api.ts'
 
 /**
  * istiod's view of the cluster: the objects the control plane reads, indexed once per change so that
@@ -165,8 +166,10 @@ export class MeshWorld {
 
   constructor(state: ClusterStateView) {
     this.state = state
-    this.gateways = state.list(istioGroup, 'Gateway').sort(byCreation)
-    for (const vs of state.list(istioGroup, 'VirtualService').sort(byCreation)) {
+    // Gateway API objects become internal Istio Gateways and VirtualServices first, as istiod converts them.
+    const gatewayApi = translateGatewayApi(state)
+    this.gateways = [...state.list(istioGroup, 'Gateway'), ...gatewayApi.gateways].sort(byCreation)
+    for (const vs of [...state.list(istioGroup, 'VirtualService'), ...gatewayApi.virtualServices].sort(byCreation)) {
       const ns = vs.metadata.namespace ?? 'default'
       for (const ref of arr(obj(vs.spec).gateways)) {
         if (typeof ref !== 'string' || ref === 'mesh') continue

@@ -58,17 +58,29 @@ describe('sandbox istiod: gateway translation', () => {
     assert.equal(sumRequests(series, {response_code: '404', response_flags: 'NR', destination_service: 'lonely.example.com'}), 50)
   })
 
-  it('keeps the first-created Gateway when two claim the same host and port; the later server is dropped', async () => {
+  it('merges plain HTTP servers of two Gateways that share a host: one vhost, the first Gateway\'s routes first (istiod drops nothing)', async () => {
     const {state, mesh, pod} = world()
     state.apply(gateway('first', [httpServer(['shop.example.com'])]))
     state.apply(gateway('second', [httpServer(['shop.example.com', 'extra.example.com'])]))
     state.apply(vs('shop-first', ['shop.example.com'], ['first'], [{route: [to('httpbin', 80)]}]))
     state.apply(vs('shop-second', ['shop.example.com', 'extra.example.com'], ['second'], [{route: [to('web-frontend', 80)]}]))
     const rc = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!
-    const names = rc.virtual_hosts.map((v: any) => v.name).sort()
-    assert.deepEqual(names, ['shop.example.com:80'])
-    assert.equal(rc.virtual_hosts[0].routes[0].route.cluster, 'outbound|80||httpbin.default.svc.cluster.local')
-    assert.ok(mesh.warnings().some((w) => w.includes('default/second') && w.includes('duplicate host names: shop.example.com')))
+    const byName = new Map(rc.virtual_hosts.map((v: any) => [v.name, v]))
+    assert.deepEqual([...byName.keys()].sort(), ['extra.example.com:80', 'shop.example.com:80'])
+    assert.deepEqual((byName.get('shop.example.com:80') as any).routes.map((r: any) => r.route.cluster), ['outbound|80||httpbin.default.svc.cluster.local', 'outbound|80||web-frontend.default.svc.cluster.local'])
+    assert.ok(!mesh.warnings().some((w) => w.includes('duplicate host names')), mesh.warnings().join('\n'))
+  })
+
+  it('drops the later of two TLS servers naming the same host on one port (duplicate host names), and counts the rejection', async () => {
+    const {state, mesh, pod} = world()
+    const redirect = (hosts: string[]) => httpServer(hosts, {tls: {httpsRedirect: true}})
+    state.apply(gateway('first', [redirect(['shop.example.com'])]))
+    state.apply(gateway('second', [redirect(['shop.example.com', 'extra.example.com'])]))
+    state.apply(vs('shop-first', ['shop.example.com'], ['first'], [{route: [to('httpbin', 80)]}]))
+    state.apply(vs('shop-second', ['shop.example.com', 'extra.example.com'], ['second'], [{route: [to('web-frontend', 80)]}]))
+    const rc = routeConfig(await configDump(mesh, 'istio-system', pod), 'http.8080')!
+    assert.deepEqual(rc.virtual_hosts.map((v: any) => v.name), ['shop.example.com:80'])
+    assert.ok(mesh.warnings().some((w) => w.includes('default/second') && w.includes('duplicate host names: shop.example.com')), mesh.warnings().join('\n'))
   })
 
   it('binds an unqualified gateway name in the VirtualService namespace only', async () => {

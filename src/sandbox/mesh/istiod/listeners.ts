@@ -52,6 +52,11 @@ function httpConnectionManager(routeName: string, statPrefix: string): Json {
   }
 }
 
+/** `credentialName` -> SDS resource: `kubernetes://NAME`, or as written for Gateway API's `kubernetes-gateway://NS/NAME`. */
+function sdsResourceName(credentialName: string): string {
+  return credentialName.startsWith('kubernetes-gateway://') ? credentialName : `kubernetes://${credentialName}`
+}
+
 function sdsConfig(name: string): Json {
   return {name, sds_config: ads}
 }
@@ -59,16 +64,17 @@ function sdsConfig(name: string): Json {
 function downstreamTls(server: GatewayServer): Json {
   const tls = server.tls!
   const credential = tls.credentialName ?? ''
+  const resource = sdsResourceName(credential)
   const common: Json = {
     tls_params: {tls_minimum_protocol_version: tls.minProtocolVersion ?? 'TLSv1_2', tls_maximum_protocol_version: tls.maxProtocolVersion ?? 'TLSv1_3', ...(tls.cipherSuites?.length ? {cipher_suites: tls.cipherSuites} : {})},
     alpn_protocols: ['h2', 'http/1.1'],
-    tls_certificate_sds_secret_configs: [sdsConfig(`kubernetes://${credential}`)],
+    tls_certificate_sds_secret_configs: [sdsConfig(resource)],
   }
   const mutual = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL'
   if (mutual) {
     common.combined_validation_context = {
       default_validation_context: tls.subjectAltNames?.length ? {match_subject_alt_names: tls.subjectAltNames.map((exact) => ({exact}))} : {},
-      validation_context_sds_secret_config: sdsConfig(`kubernetes://${credential}-cacert`),
+      validation_context_sds_secret_config: sdsConfig(`${resource}-cacert`),
     }
   }
   return {
@@ -139,8 +145,8 @@ export function buildListeners(world: MeshWorld, servers: GatewayServer[], delim
       const chain: Json = {filter_chain_match: names.length > 0 ? {server_names: names} : {}, filters: [httpConnectionManager(routeName, statPrefix)]}
       if (server.tls?.credentialName) {
         chain.transport_socket = downstreamTls(server)
-        secrets.push(`kubernetes://${server.tls.credentialName}`)
-        if (server.tls.mode === 'MUTUAL' || server.tls.mode === 'OPTIONAL_MUTUAL') secrets.push(`kubernetes://${server.tls.credentialName}-cacert`)
+        secrets.push(sdsResourceName(server.tls.credentialName))
+        if (server.tls.mode === 'MUTUAL' || server.tls.mode === 'OPTIONAL_MUTUAL') secrets.push(`${sdsResourceName(server.tls.credentialName)}-cacert`)
       }
       chain.name = routeName
       chains.push(chain)

@@ -50,10 +50,12 @@ function stringMatch(value: unknown): Json | undefined {
   return undefined
 }
 
-function routeMatch(match: Json): Json {
+function routeMatch(match: Json, gatewaySemantics = false): Json {
   const out: Json = {}
   const uri = obj(match.uri)
   if (typeof uri.exact === 'string') out.path = uri.exact
+  // Gateway API prefixes match whole path segments (route.go TranslateRouteMatch).
+  else if (typeof uri.prefix === 'string' && gatewaySemantics && uri.prefix !== '/') out.path_separated_prefix = uri.prefix.replace(/\/+$/, '')
   else if (typeof uri.prefix === 'string') out.prefix = uri.prefix
   else if (typeof uri.regex === 'string') out.safe_regex = {regex: uri.regex}
   else out.prefix = '/'
@@ -91,6 +93,8 @@ export interface Destination {
 
 /** GetDestinationCluster: explicit port, else the service's only port, else the listener's port. */
 function destinationCluster(world: MeshWorld, destination: Json, vsNamespace: string, listenerPort: number): Omit<Destination, 'weight'> {
+  // A refused or unsupported Gateway API backend keeps its place with no destination (GetDestinationCluster).
+  if (str(destination.host) === '') return {fqdn: '', port: 0, subset: '', cluster: 'UnknownService'}
   const fqdn = resolveHost(str(destination.host) ?? '', vsNamespace)
   const svc = world.services.get(fqdn)
   const port = num(obj(destination.port).number) ?? (svc && svc.ports.length === 1 ? svc.ports[0]!.port : listenerPort)
@@ -149,11 +153,12 @@ function faultFilterConfig(value: unknown): Json | undefined {
 /** One Envoy route per HTTP match of a VirtualService rule (Istio expands matches into routes). */
 export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listenerPort: number): Json[] {
   const ns = vs.metadata.namespace ?? 'default'
+  const gatewaySemantics = vs.metadata.annotations?.['internal.istio.io/route-semantics'] === 'gateway'
   const routes: Json[] = []
   for (const rule of arr(obj(vs.spec).http).map(obj)) {
     const matches = arr(rule.match).map(obj)
     for (const match of matches.length > 0 ? matches : [{}]) {
-      const route: Json = {match: routeMatch(match)}
+      const route: Json = {match: routeMatch(match, gatewaySemantics)}
       const ruleName = str(rule.name)
       const matchName = str(match.name)
       if (ruleName || matchName) route.name = [ruleName, matchName].filter(Boolean).join('.')
@@ -164,6 +169,8 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
         if (typeof redirect.uri === 'string') r.path_redirect = redirect.uri
         if (typeof redirect.authority === 'string') r.host_redirect = redirect.authority
         if (typeof redirect.scheme === 'string') r.scheme_redirect = redirect.scheme
+        if (num(redirect.port) !== undefined) r.port_redirect = num(redirect.port)
+        else if (redirect.derivePort === 'FROM_REQUEST_PORT') r.port_redirect = listenerPort
         const code = num(redirect.redirectCode) ?? 301
         const codes: Record<number, string> = {301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT'}
         if (code !== 301) r.response_code = codes[code] ?? 'MOVED_PERMANENTLY'
@@ -180,8 +187,12 @@ export function translateHttpRoutes(world: MeshWorld, vs: StoredObject, listener
         else if (weighted.length === 1) action.cluster = weighted[0]!.cluster
         else action.weighted_clusters = {clusters: weighted.map((d) => ({name: d.cluster, weight: d.weight}))}
         action.timeout = protoDuration(rule.timeout) ?? '0s'
+        if (gatewaySemantics) action.cluster_not_found_response_code = 'INTERNAL_SERVER_ERROR'
         const rewrite = obj(rule.rewrite)
-        if (typeof rewrite.uri === 'string') action.prefix_rewrite = rewrite.uri
+        const matchedPrefix = obj(match.uri).prefix
+        // Gateway semantics: replacing a prefix with "/" strips it without leaving "//".
+        if (gatewaySemantics && rewrite.uri === '/' && typeof matchedPrefix === 'string' && matchedPrefix !== '/') action.regex_rewrite = {pattern: {regex: `^${matchedPrefix.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\/*`}, substitution: '/'}
+        else if (typeof rewrite.uri === 'string') action.prefix_rewrite = rewrite.uri
         const regexRewrite = obj(rewrite.uriRegexRewrite)
         if (typeof regexRewrite.match === 'string') action.regex_rewrite = {pattern: {regex: regexRewrite.match}, substitution: str(regexRewrite.rewrite) ?? ''}
         if (typeof rewrite.authority === 'string') action.host_rewrite_literal = rewrite.authority

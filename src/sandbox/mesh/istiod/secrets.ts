@@ -93,6 +93,13 @@ function caCredential(world: MeshWorld, namespace: string, name: string, now: Da
 }
 
 export function resolveSds(world: MeshWorld, namespace: string, resource: string, now: Date): SdsResult {
+  // Gateway API credentials name their namespace (the Gateway's, or one a ReferenceGrant opened).
+  const gatewayApi = /^kubernetes-gateway:\/\/([^/]+)\/(.+)$/.exec(resource)
+  if (gatewayApi) {
+    const [, secretNamespace, secretName] = gatewayApi as unknown as [string, string, string]
+    const result = secretName.endsWith('-cacert') ? caCredential(world, secretNamespace, secretName.slice(0, -'-cacert'.length), now) : serverCredential(world, secretNamespace, secretName, now)
+    return {...result, name: resource, ...(result.secret ? {secret: {...result.secret, name: resource}} : {})}
+  }
   const name = resource.slice('kubernetes://'.length)
   if (name.endsWith('-cacert')) return caCredential(world, namespace, name.slice(0, -'-cacert'.length), now)
   return serverCredential(world, namespace, name, now)

@@ -110,6 +110,8 @@ export function resolvePorts(selecting: MeshService[], pod: MeshPod, number: num
 /** The Gateways whose selector picks this pod (all namespaces; an empty selector picks every gateway). */
 export function gatewaysFor(world: MeshWorld, pod: MeshPod): StoredObject[] {
   return world.gateways.filter((gw) => {
+    // A Gateway API Gateway applies only to the endpoints of its Service, in its own namespace.
+    if (gw.metadata.annotations?.['internal.istio.io/gateway-service'] && gw.metadata.namespace !== pod.namespace) return false
     const selector = labelsOf(obj(gw.spec).selector)
     return Object.entries(selector).every(([k, v]) => pod.labels[k] === v)
   })
@@ -135,7 +137,7 @@ export function mergeGateways(world: MeshWorld, pod: MeshPod): MergedGateways {
         const candidate: GatewayServer = {gateway, gatewayKey, number, targetPort, portName, protocol, hosts, tls, name: str(raw.name), routeName: undefined}
         let index = byPort.get(targetPort)
         if (!index) {
-          index = {servers: [], plainHosts: new Set(), tlsHosts: new Set()}
+          index = {servers: [], tlsHosts: new Set()}
           byPort.set(targetPort, index)
         }
         const reason = conflict(index, candidate)
@@ -147,7 +149,6 @@ export function mergeGateways(world: MeshWorld, pod: MeshPod): MergedGateways {
         else if (terminatesTls(candidate)) candidate.routeName = `https.${number}.${portName}.${gateway.metadata.name}.${ns}`
         servers.push(candidate)
         index.servers.push(candidate)
-        for (const h of hosts) (plaintext(candidate) ? index.plainHosts : index.tlsHosts).add(h.host)
       }
     }
   }
@@ -160,12 +161,22 @@ function plaintext(server: GatewayServer): boolean {
 
 interface PortIndex {
   servers: GatewayServer[]
-  plainHosts: Set<string>
   tlsHosts: Set<string>
 }
 
 /** Why istiod would skip this server, given the servers already merged on its port (first wins). */
+/**
+ * Why istiod would skip this server on its port, if it would. As istiod's mergeGateways does: a server
+ * with a tls block (an httpsRedirect HTTP server too) first claims its hosts on the port, and a host
+ * already claimed there (same namespace/host as written) drops it; its hosts stay claimed even if a
+ * later rule drops it. Plaintext HTTP servers sharing a host are merged, never dropped.
+ */
 function conflict(index: PortIndex, candidate: GatewayServer): string | undefined {
+  if (candidate.tls !== undefined) {
+    const duplicates = candidate.hosts.filter((h) => index.tlsHosts.has(hostKey(h))).map((h) => h.host)
+    if (duplicates.length > 0) return `duplicate host names: ${duplicates.join(', ')}`
+    for (const h of candidate.hosts) index.tlsHosts.add(hostKey(h))
+  }
   const samePort = index.servers
   if (samePort.length === 0) return undefined
   const candidatePlain = plaintext(candidate)
@@ -174,8 +185,9 @@ function conflict(index: PortIndex, candidate: GatewayServer): string | undefine
   if (terminatesTls(candidate) && samePort.some((s) => s.number === candidate.number && s.portName === candidate.portName && s.gatewayKey === candidate.gatewayKey && terminatesTls(s))) {
     return 'non unique port name for HTTPS port'
   }
-  const known = candidatePlain ? index.plainHosts : index.tlsHosts
-  const duplicates = candidate.hosts.map((h) => h.host).filter((h) => known.has(h))
-  if (duplicates.length > 0) return `duplicate host names: ${duplicates.join(', ')}`
   return undefined
+}
+
+function hostKey(host: ServerHost): string {
+  return `${host.namespace}/${host.host}`
 }
