@@ -64,7 +64,7 @@ describe('the npm package: packed, installed globally into a temporary prefix, r
     assert.match(stdout, /^certs\t.*\n:4\n$/)
   })
 
-  it('the sandbox it starts validates Istio objects with the models installed as its one dependency', async () => {
+  it('the sandbox it starts validates Istio objects with the models installed as its dependencies', async () => {
     await run(kubectlBin, ['gw', 'sandbox', 'up', '--detach', '--world', 'empty'], {env})
     const invalid = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: bad, namespace: default}\nspec: {hosts: [x.example.com], http: [{route: [{destination: {host: x}, weight: "abc"}]}]}\n'
     const applied = await attempt(kubectlBin, ['apply', '-f', '-'], {env, input: invalid})
