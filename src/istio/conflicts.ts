@@ -34,12 +34,19 @@ export function isHttpProtocol(protocol: string): boolean {
   return httpProtocols.has(protocol.toUpperCase())
 }
 
-/** istiod's order: oldest first, then by name and namespace. */
+/**
+ * istiod's order (sortConfigByCreationTime): oldest first; creation times are whole seconds, so ties
+ * are common and go by name, then namespace, compared byte by byte as Go does (not by locale).
+ */
 export function byCreation<T extends {metadata: {creationTimestamp?: string; name?: string; namespace?: string}}>(a: T, b: T): number {
   const at = a.metadata.creationTimestamp ?? ''
   const bt = b.metadata.creationTimestamp ?? ''
   if (at !== bt) return at < bt ? -1 : 1
-  return `${a.metadata.name}.${a.metadata.namespace}`.localeCompare(`${b.metadata.name}.${b.metadata.namespace}`)
+  return compareBytes(a.metadata.name ?? '', b.metadata.name ?? '') || compareBytes(a.metadata.namespace ?? '', b.metadata.namespace ?? '')
+}
+
+function compareBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** The servers istiod would drop, given every Istio Gateway (all namespaces). */

@@ -41,14 +41,13 @@ export function selects(selector: Labels, labels: Labels): boolean {
   return keys.every((k) => labels[k] === selector[k])
 }
 
-/** Istio orders configs by creation time, then namespace/name (push_context sortConfigByCreationTime). */
+/** Istio orders configs by creation time (whole seconds), then name, then namespace (model.sortConfigByCreationTime). */
 export function byCreation(a: StoredObject, b: StoredObject): number {
   const ta = a.metadata.creationTimestamp ?? ''
   const tb = b.metadata.creationTimestamp ?? ''
   if (ta !== tb) return ta < tb ? -1 : 1
-  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name}`
-  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name}`
-  return ka < kb ? -1 : ka > kb ? 1 : 0
+  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0)
+  return order(a.metadata.name ?? '', b.metadata.name ?? '') || order(a.metadata.namespace ?? '', b.metadata.namespace ?? '')
 }
 
 export interface ServicePort {
