@@ -5,12 +5,15 @@ import {describe, it} from 'node:test'
 import {repoRoot} from '../helpers/paths.ts'
 
 // A resolve hook in a fresh process records every module that loading the command registry pulls in.
+// Hooks run on their own thread, whose process.stderr is flushed through the main thread and can be
+// lost when the process exits (seen under load); writeSync to fd 2 is not.
 const recorder = `
 import {register} from 'node:module'
 register('data:text/javascript,' + encodeURIComponent(\`
+  import {writeSync} from 'node:fs'
   export async function resolve(specifier, context, next) {
     const result = await next(specifier, context)
-    process.stderr.write('LOADED ' + result.url + '\\\\n')
+    writeSync(2, 'LOADED ' + result.url + '\\\\n')
     return result
   }\`))
 `
