@@ -54,8 +54,8 @@ function side(hops: TraceHop[], clusters: string[]): TraceSide {
 
 const itemsOr = <K extends Parameters<Snapshot['items']>[0]>(snapshot: Snapshot, kind: K) => (snapshot.state(kind).status === 'ok' ? snapshot.items(kind) : [])
 
-/** The Gateway server the request arrives on: plain HTTP first (the default scheme), then HTTPS. */
-function chooseServer(gateways: IstioGateway[], pods: Pod[], host: string): {gateway: IstioGateway; server: GatewayServerSpec; all: string[]} | undefined {
+/** The Gateway server the request arrives on: plain HTTP first (the default scheme), then HTTPS; HTTPS first for an https request. */
+function chooseServer(gateways: IstioGateway[], pods: Pod[], host: string, scheme = 'http'): {gateway: IstioGateway; server: GatewayServerSpec; all: string[]} | undefined {
   const candidates: {gateway: IstioGateway; server: GatewayServerSpec}[] = []
   for (const gateway of [...gateways].sort(byCreation)) {
     if (!pods.some((p) => labelsMatch(gateway.spec?.selector, p.metadata.labels) && Object.keys(gateway.spec?.selector ?? {}).length > 0)) continue
@@ -63,7 +63,8 @@ function chooseServer(gateways: IstioGateway[], pods: Pod[], host: string): {gat
       if ((server.hosts ?? []).some((h) => domainMatches(gatewayHostName(h), host.toLowerCase()))) candidates.push({gateway, server})
     }
   }
-  const rank = (s: GatewayServerSpec) => (isHttpProtocol(s.port?.protocol ?? 'HTTP') ? 0 : (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' ? 1 : 2)
+  const plainFirst = scheme !== 'https'
+  const rank = (s: GatewayServerSpec) => (isHttpProtocol(s.port?.protocol ?? 'HTTP') ? (plainFirst ? 0 : 1) : (s.port?.protocol ?? '').toUpperCase() === 'HTTPS' ? (plainFirst ? 1 : 0) : 2)
   candidates.sort((a, b) => rank(a.server) - rank(b.server))
   const first = candidates[0]
   return first && {...first, all: candidates.map((c) => `${objectKey(c.gateway)} port ${c.server.port?.number} ${c.server.port?.protocol ?? 'HTTP'}`)}
@@ -78,7 +79,7 @@ function traceResources(snapshot: Snapshot, request: TraceRequest, proxy: Gatewa
   const gateways = itemsOr(snapshot, 'Gateway')
   const pods = itemsOr(snapshot, 'Pod')
   const services = itemsOr(snapshot, 'Service')
-  const chosen = chooseServer(gateways, pods, request.host)
+  const chosen = chooseServer(gateways, pods, request.host, request.scheme)
   if (!chosen) {
     hops.push({step: 'gateway-server', ok: false, detail: `no Gateway server with pods accepts host ${request.host}: the gateway answers 404 NR (or no TLS filter chain)`})
     return {side: side(hops, [])}
@@ -97,11 +98,14 @@ function traceResources(snapshot: Snapshot, request: TraceRequest, proxy: Gatewa
     : [{gateway, server}]
   const byKey = new Map(gateways.map((g) => [objectKey(g), g]))
   const vhosts = new Map<string, DesiredRoute[]>()
+  // Hosts of a plain server with tls.httpsRedirect: istiod sets require_tls ALL, Envoy answers 301 to https.
+  const redirected = new Set<string>()
   for (const vs of [...itemsOr(snapshot, 'VirtualService')].sort(byCreation)) {
     const bound = new Set(referencedGateways(vs, byKey).flatMap((r) => (r.gateway ? [objectKey(r.gateway)] : [])))
     for (const s of shared) {
       if (!bound.has(objectKey(s.gateway))) continue
       for (const host of boundHosts(vs, s.server, s.gateway.metadata.namespace ?? '')) {
+        if (s.server.tls?.httpsRedirect && !vhosts.has(host)) redirected.add(host)
         const routes = vhosts.get(host) ?? []
         for (const [index, route] of (vs.spec?.http ?? []).entries()) {
           if (routes.some((r) => r.vs === vs && r.index === index)) continue
@@ -121,6 +125,11 @@ function traceResources(snapshot: Snapshot, request: TraceRequest, proxy: Gatewa
   // Istio moves catch-all routes after the specific ones, keeping order otherwise.
   const ordered = [...(vhosts.get(host) ?? [])].sort((a, b) => Number(isCatchAll(a.route.match)) - Number(isCatchAll(b.route.match)))
   hops.push({step: 'virtual-host', ok: true, detail: `route ${routeConfig}, virtual host ${host} (${ordered.length} routes from ${[...new Set(ordered.map((r) => objectKey(r.vs)))].join(', ')})`})
+  if (redirected.has(host) && request.scheme !== 'https') {
+    hops.push({step: 'route', ok: true, detail: `${objectKey(gateway)} port ${port} has tls.httpsRedirect: 301 to https://${request.host}${request.path}, followed below`})
+    const followed = traceResources(snapshot, {...request, scheme: 'https'}, proxy)
+    return {side: side([...hops, ...followed.side.hops], followed.side.clusters), routeConfig: followed.routeConfig}
+  }
   const matched = ordered.find((r) => istioRouteMatches(r.route.match, request))
   if (!matched) {
     hops.push({step: 'route', ok: false, detail: `no route of host ${host} matches ${request.path}${Object.keys(request.headers).length ? ' with the given headers' : ''}: Envoy answers 404 NR`})
@@ -184,6 +193,10 @@ function traceLive(proxy: GatewayProxy, routeConfigName: string | undefined, req
     return side(hops, [])
   }
   hops.push({step: 'virtual-host', ok: true, detail: `${vhost.name} (domains ${vhost.domains.join(', ')})`})
+  if (vhost.requireTls === 'ALL' && !routeConfig.name.startsWith('https.')) {
+    hops.push({step: 'route', ok: true, detail: `require_tls ALL: a plain-HTTP request gets 301 to https://${request.host}${request.path}`})
+    return side(hops, [])
+  }
   const index = vhost.routes.findIndex((r) => envoyMatches(r.match, request))
   const route = vhost.routes[index]
   if (!route) {

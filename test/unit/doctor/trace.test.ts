@@ -91,6 +91,43 @@ describe('doctor --host trace', () => {
     assert.match(stale.disagreement ?? '', /resources send this request to outbound\|8000\|\|httpbin\.default\.svc\.cluster\.local, Envoy on istio-system\/istio-ingressgateway-5c8d-aaaaa to outbound\|8000\|\|old-httpbin/)
   })
 
+  it('an httpsRedirect server answers 301 and the trace follows it to the HTTPS server, on the resources and in Envoy', () => {
+    const redirecting: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: {name: 'httpbin-gateway', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z'},
+      spec: {
+        selector: {istio: 'ingressgateway'},
+        servers: [
+          {port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['httpbin.example.com'], tls: {httpsRedirect: true}},
+          {port: {number: 443, name: 'https', protocol: 'HTTPS'}, hosts: ['httpbin.example.com'], tls: {mode: 'SIMPLE', credentialName: 'httpbin-credential'}},
+        ],
+      },
+    }
+    const trace = traceRequest(world([redirecting]), request('httpbin.example.com', '/status/418'))
+    assert.deepEqual(trace.resources.hops.slice(0, 4).map((h) => h.step), ['gateway-server', 'virtual-host', 'route', 'gateway-server'])
+    assert.match(trace.resources.hops[2]!.detail, /tls\.httpsRedirect: 301 to https:\/\/httpbin\.example\.com\/status\/418/)
+    assert.match(trace.resources.hops[3]!.detail, /^Gateway default\/httpbin-gateway port 443 HTTPS/)
+    assert.match(trace.resources.hops[4]!.detail, /route https\.443\.https\.httpbin-gateway\.default/)
+    assert.equal(trace.resources.clusters.length, 2, 'the HTTPS route reaches the weighted destinations')
+
+    const dump = {
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+          dynamic_route_configs: [{version_info: 'v1', route_config: {name: 'http.8080', virtual_hosts: [{name: 'httpbin.example.com:80', domains: ['httpbin.example.com'], require_tls: 'ALL', routes: [{match: {prefix: '/'}, route: {cluster: 'outbound|80||httpbin.default.svc.cluster.local'}}]}]}}],
+        },
+      ],
+    }
+    const plainOnly = {...proxyRouting('outbound|80||httpbin.default.svc.cluster.local'), config: parseConfigDump(JSON.stringify(dump), 'dump')}
+    const offlineSnapshot = snapshotFromObjects([], {now: new Date(), absent: ['Gateway']})
+    offlineSnapshot.set('GatewayProxy', {status: 'ok', items: [plainOnly]})
+    const offline = traceRequest(offlineSnapshot, request('httpbin.example.com'))
+    const live = offline.live ?? assert.fail('an Envoy side')
+    assert.match(live.hops.at(-1)!.detail, /require_tls ALL: a plain-HTTP request gets 301/)
+    assert.deepEqual(live.clusters, [])
+  })
+
   it("Envoy's virtual host order: exact, then the longest suffix wildcard, then prefix wildcard, then *", () => {
     const vhosts = [{domains: ['*']}, {domains: ['*.example.com']}, {domains: ['*.api.example.com']}, {domains: ['shop.*']}, {domains: ['a.api.example.com']}]
     assert.equal(chooseVirtualHost(vhosts, 'a.api.example.com:443'), vhosts[4])
