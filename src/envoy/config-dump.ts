@@ -5,7 +5,7 @@
  */
 import {isAscii} from 'node:buffer'
 import {UsageError} from '../errors.ts'
-import {eachElement, eachMember, kindAt, parseAt, skipSpace} from './json-scan.ts'
+import {bytesAre, eachElement, eachMember, jsonBytes, kindAt, parseAt, skipSpace, type JsonBytes} from './json-scan.ts'
 
 /** Admin JSON is nearly always ASCII: then a latin1 copy is the text, and much cheaper than UTF-8 decoding. */
 export function adminText(bytes: Buffer | string): string {
@@ -295,12 +295,12 @@ export function configFromDocument(document: Json, source: string): EnvoyConfig 
 }
 
 /** Parses the object at `start` member by member; members named in `streamed` go to their handler (which returns where the value ends). */
-function parseObjectExcept(text: string, start: number, streamed: Record<string, (start: number) => number>): {object: Json; end: number} {
+function parseObjectExcept(source: JsonBytes, start: number, streamed: Record<string, (start: number) => number>): {object: Json; end: number} {
   const object: Json = {}
-  const end = eachMember(text, start, (key, value) => {
+  const end = eachMember(source, start, (key, value) => {
     const handler = Object.hasOwn(streamed, key) ? streamed[key] : undefined
     if (handler) return handler(value)
-    const parsed = parseAt(text, value)
+    const parsed = parseAt(source, value)
     object[key] = parsed.value
     return parsed.end
   })
@@ -308,26 +308,26 @@ function parseObjectExcept(text: string, start: number, streamed: Record<string,
 }
 
 /** Calls `each` with every element of the array at `start`; a value that is not an array has none (it is still checked to be JSON). */
-function eachElementOf(text: string, start: number, each: (start: number) => number): number {
-  return kindAt(text, start) === '[' ? eachElement(text, start, each) : parseAt(text, start).end
+function eachElementOf(source: JsonBytes, start: number, each: (start: number) => number): number {
+  return kindAt(source, start) === '[' ? eachElement(source, start, each) : parseAt(source, start).end
 }
 
 /** Parses the value at `start` and hands it to `use`; returns where it ends. */
-function withParsed(text: string, start: number, use: (value: Json) => void): number {
-  const {value, end} = parseAt(text, start)
+function withParsed(source: JsonBytes, start: number, use: (value: Json) => void): number {
+  const {value, end} = parseAt(source, start)
   use(obj(value))
   return end
 }
 
 /** A route config entry whose virtual hosts are parsed one at a time; returns where it ends. */
-function streamRouteEntry(text: string, start: number, state: 'static' | 'active', add: (routeConfig: EnvoyRouteConfig) => void): number {
-  if (kindAt(text, start) !== '{') return withParsed(text, start, (entry) => add(routeConfigEntry(entry, state)))
+function streamRouteEntry(source: JsonBytes, start: number, state: 'static' | 'active', add: (routeConfig: EnvoyRouteConfig) => void): number {
+  if (kindAt(source, start) !== '{') return withParsed(source, start, (entry) => add(routeConfigEntry(entry, state)))
   let routeConfig: EnvoyRouteConfig | undefined
-  const entry = parseObjectExcept(text, start, {
+  const entry = parseObjectExcept(source, start, {
     route_config: (value) => {
-      if (kindAt(text, value) !== '{') return withParsed(text, value, (raw) => (routeConfig = parseRouteConfig(raw, state)))
+      if (kindAt(source, value) !== '{') return withParsed(source, value, (raw) => (routeConfig = parseRouteConfig(raw, state)))
       const virtualHosts: EnvoyVirtualHost[] = []
-      const shallow = parseObjectExcept(text, value, {virtual_hosts: (hosts) => eachElementOf(text, hosts, (v) => withParsed(text, v, (vhost) => virtualHosts.push(parseVirtualHost(vhost))))})
+      const shallow = parseObjectExcept(source, value, {virtual_hosts: (hosts) => eachElementOf(source, hosts, (v) => withParsed(source, v, (vhost) => virtualHosts.push(parseVirtualHost(vhost))))})
       routeConfig = {...parseRouteConfig(shallow.object, state), virtualHosts}
       return shallow.end
     },
@@ -337,58 +337,57 @@ function streamRouteEntry(text: string, start: number, state: 'static' | 'active
 }
 
 /**
- * The model straight from the text, one piece at a time: route configs (most of a gateway's dump,
+ * The model straight from the bytes, one piece at a time: route configs (most of a gateway's dump,
  * one virtual host per host) are parsed a virtual host at a time, so the whole dump never exists as
- * one JSON tree. Same model as `configFromDocument(JSON.parse(text))`.
+ * one string nor one JSON tree. Same model as `configFromDocument(JSON.parse(text))`.
  */
-function configFromText(text: string, source: string): EnvoyConfig {
-  if (kindAt(text, 0) !== '{') throw new SyntaxError('not one JSON object')
+function configFromBytes(source: JsonBytes, name: string): EnvoyConfig {
+  if (kindAt(source, 0) !== '{') throw new SyntaxError('not one JSON object')
   const config: EnvoyConfig = {listeners: [], routeConfigs: [], clusters: [], secrets: []}
   const inlineRoutes: EnvoyRouteConfig[] = []
   let sawConfigs = false
   const section = (start: number): number => {
-    if (kindAt(text, start) !== '{') return withParsed(text, start, (s) => addSection(config, s, inlineRoutes))
+    if (kindAt(source, start) !== '{') return withParsed(source, start, (s) => addSection(config, s, inlineRoutes))
     // A section is read whole unless it is the route configs (its type comes first, as Envoy writes it).
     let isRoutes = false
-    const probe = skipSpace(text, skipSpace(text, start) + 1)
-    if (text.startsWith('"@type"', probe)) {
-      const typeStart = skipSpace(text, skipSpace(text, probe + 7) + 1)
-      isRoutes = str(parseAt(text, typeStart).value)?.endsWith('RoutesConfigDump') ?? false
+    const probe = skipSpace(source, skipSpace(source, start) + 1)
+    if (bytesAre(source, probe, '"@type"')) {
+      const typeStart = skipSpace(source, skipSpace(source, probe + 7) + 1)
+      isRoutes = str(parseAt(source, typeStart).value)?.endsWith('RoutesConfigDump') ?? false
     }
-    if (!isRoutes) return withParsed(text, start, (s) => addSection(config, s, inlineRoutes))
+    if (!isRoutes) return withParsed(source, start, (s) => addSection(config, s, inlineRoutes))
     const routes: Record<'static' | 'active', EnvoyRouteConfig[]> = {static: [], active: []}
-    const {end} = parseObjectExcept(text, start, {
-      static_route_configs: (value) => eachElementOf(text, value, (entry) => streamRouteEntry(text, entry, 'static', (r) => routes.static.push(r))),
-      dynamic_route_configs: (value) => eachElementOf(text, value, (entry) => streamRouteEntry(text, entry, 'active', (r) => routes.active.push(r))),
+    const {end} = parseObjectExcept(source, start, {
+      static_route_configs: (value) => eachElementOf(source, value, (entry) => streamRouteEntry(source, entry, 'static', (r) => routes.static.push(r))),
+      dynamic_route_configs: (value) => eachElementOf(source, value, (entry) => streamRouteEntry(source, entry, 'active', (r) => routes.active.push(r))),
     })
     config.routeConfigs.push(...routes.static, ...routes.active)
     return end
   }
-  const {end} = parseObjectExcept(text, 0, {
+  const {end} = parseObjectExcept(source, 0, {
     configs: (value) => {
-      if (kindAt(text, value) !== '[') return parseAt(text, value).end
+      if (kindAt(source, value) !== '[') return parseAt(source, value).end
       sawConfigs = true
-      return eachElement(text, value, section)
+      return eachElement(source, value, section)
     },
   })
-  if (skipSpace(text, end) !== text.length) throw new SyntaxError(`Unexpected non-whitespace character after JSON at position ${end}`)
-  if (!sawConfigs) throw notADump(source)
+  if (skipSpace(source, end) !== source.bytes.length) throw new SyntaxError(`Unexpected non-whitespace character after JSON at position ${end}`)
+  if (!sawConfigs) throw notADump(name)
   config.routeConfigs.push(...inlineRoutes)
   return config
 }
 
 /** Parses config_dump JSON bytes; a document that is not one throws a UsageError naming `source`. */
 export function parseConfigDump(bytes: Buffer | string, source: string): EnvoyConfig {
-  const text = adminText(bytes)
   try {
-    return configFromText(text, source)
+    return configFromBytes(jsonBytes(bytes), source)
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error
   }
   // Not something the piecewise scan follows: JSON.parse says what is wrong, or reads it whole.
   let document: Json
   try {
-    document = obj(JSON.parse(text))
+    document = obj(JSON.parse(adminText(bytes)))
   } catch (error) {
     throw new UsageError(`${source} is not JSON: ${(error as Error).message}`, dumpHint)
   }

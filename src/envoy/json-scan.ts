@@ -1,104 +1,134 @@
 /**
- * Finds where JSON values start and end in a text without building them, so a large document can
- * be parsed one piece at a time (each piece with `JSON.parse`, turned into a model, then garbage)
- * instead of as one tree. The scan follows structure only (strings, nesting); the pieces' syntax is
- * checked by `JSON.parse`, and structure it cannot follow throws a SyntaxError.
+ * Finds where JSON values start and end in a document's bytes without building them, so a large
+ * document can be parsed one piece at a time (each piece decoded and `JSON.parse`d, turned into a
+ * model, then garbage) instead of as one string and one tree. The scan follows structure only
+ * (strings, nesting); the pieces' syntax is checked by `JSON.parse`, and structure it cannot follow
+ * throws a SyntaxError. Pieces start and end at ASCII characters, so each decodes as UTF-8 on its own.
  */
+import {isAscii} from 'node:buffer'
+
+/** A document's bytes, and how to decode a piece (latin1 is the cheap copy when it is all ASCII). */
+export interface JsonBytes {
+  bytes: Buffer
+  ascii: boolean
+}
+
+export function jsonBytes(document: Buffer | string): JsonBytes {
+  const bytes = typeof document === 'string' ? Buffer.from(document) : document
+  return {bytes, ascii: isAscii(bytes)}
+}
 
 const quote = 34
 const backslash = 92
+const openBrace = 123
+const closeBrace = 125
+const openBracket = 91
+const closeBracket = 93
+const comma = 44
+const colon = 58
 
-function isSpace(c: number): boolean {
+function isSpace(c: number | undefined): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9
 }
 
-export function skipSpace(text: string, i: number): number {
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++
+export function skipSpace(source: JsonBytes, i: number): number {
+  const {bytes} = source
+  while (i < bytes.length && isSpace(bytes[i])) i++
   return i
 }
 
-function stringEnd(text: string, start: number): number {
+function stringEnd(bytes: Buffer, start: number): number {
   let from = start + 1
   for (;;) {
-    const at = text.indexOf('"', from)
+    const at = bytes.indexOf(quote, from)
     if (at < 0) throw new SyntaxError(`Unterminated string in JSON at position ${start}`)
     let backslashes = 0
-    while (text.charCodeAt(at - 1 - backslashes) === backslash) backslashes++
+    while (bytes[at - 1 - backslashes] === backslash) backslashes++
     if (backslashes % 2 === 0) return at + 1
     from = at + 1
   }
 }
 
 /** Index just past the value that starts at `start` (after any whitespace). */
-export function valueEnd(text: string, start: number): number {
-  let i = skipSpace(text, start)
-  const first = text.charCodeAt(i)
-  if (first === quote) return stringEnd(text, i)
-  if (first === 123 || first === 91) {
-    // Jump from one structural character to the next; strings are skipped whole.
-    const structural = /["[\]{}]/g
-    structural.lastIndex = i
+export function valueEnd(source: JsonBytes, start: number): number {
+  const {bytes} = source
+  let i = skipSpace(source, start)
+  const first = bytes[i]
+  if (first === quote) return stringEnd(bytes, i)
+  if (first === openBrace || first === openBracket) {
     let depth = 0
-    for (let match = structural.exec(text); match; match = structural.exec(text)) {
-      const at = match.index
-      const c = text.charCodeAt(at)
-      if (c === quote) structural.lastIndex = stringEnd(text, at)
-      else if (c === 123 || c === 91) depth++
-      else if (--depth === 0) return at + 1
+    for (; i < bytes.length; i++) {
+      const c = bytes[i]
+      if (c === quote) i = stringEnd(bytes, i) - 1
+      else if (c === openBrace || c === openBracket) depth++
+      else if (c === closeBrace || c === closeBracket) {
+        if (--depth === 0) return i + 1
+      }
     }
     throw new SyntaxError(`Unexpected end of JSON input (value at position ${start} is not closed)`)
   }
   const scalar = i
-  while (i < text.length) {
-    const c = text.charCodeAt(i)
-    if (c === 44 || c === 125 || c === 93 || isSpace(c)) break
+  while (i < bytes.length) {
+    const c = bytes[i]
+    if (c === comma || c === closeBrace || c === closeBracket || isSpace(c)) break
     i++
   }
   if (i === scalar) throw new SyntaxError(`Unexpected token in JSON at position ${i}`)
   return i
 }
 
-function expect(text: string, i: number, char: string): number {
-  if (text[i] !== char) throw new SyntaxError(`Expected '${char}' in JSON at position ${i}`)
+function expect(source: JsonBytes, i: number, char: number): number {
+  if (source.bytes[i] !== char) throw new SyntaxError(`Expected '${String.fromCharCode(char)}' in JSON at position ${i}`)
   return i + 1
+}
+
+function decode(source: JsonBytes, start: number, end: number): string {
+  return source.bytes.toString(source.ascii ? 'latin1' : 'utf8', start, end)
 }
 
 /**
  * Walks the array starting at `start`: `each` gets every element's start and returns where that
  * element ends (having parsed it, or walked it further). Returns the index past the array.
  */
-export function eachElement(text: string, start: number, each: (start: number) => number): number {
-  let i = skipSpace(text, expect(text, skipSpace(text, start), '['))
-  if (text[i] === ']') return i + 1
+export function eachElement(source: JsonBytes, start: number, each: (start: number) => number): number {
+  let i = skipSpace(source, expect(source, skipSpace(source, start), openBracket))
+  if (source.bytes[i] === closeBracket) return i + 1
   for (;;) {
-    i = skipSpace(text, each(skipSpace(text, i)))
-    if (text[i] === ']') return i + 1
-    i = expect(text, i, ',')
+    i = skipSpace(source, each(skipSpace(source, i)))
+    if (source.bytes[i] === closeBracket) return i + 1
+    i = expect(source, i, comma)
   }
 }
 
 /** Walks the object starting at `start` the same way: `each` gets a key and its value's start. */
-export function eachMember(text: string, start: number, each: (key: string, start: number) => number): number {
-  let i = skipSpace(text, expect(text, skipSpace(text, start), '{'))
-  if (text[i] === '}') return i + 1
+export function eachMember(source: JsonBytes, start: number, each: (key: string, start: number) => number): number {
+  let i = skipSpace(source, expect(source, skipSpace(source, start), openBrace))
+  if (source.bytes[i] === closeBrace) return i + 1
   for (;;) {
-    const keyStart = skipSpace(text, i)
-    if (text.charCodeAt(keyStart) !== quote) throw new SyntaxError(`Expected a property name in JSON at position ${keyStart}`)
-    const keyEnd = stringEnd(text, keyStart)
-    const key = JSON.parse(text.slice(keyStart, keyEnd)) as string
-    i = skipSpace(text, each(key, skipSpace(text, expect(text, skipSpace(text, keyEnd), ':'))))
-    if (text[i] === '}') return i + 1
-    i = expect(text, i, ',')
+    const keyStart = skipSpace(source, i)
+    if (source.bytes[keyStart] !== quote) throw new SyntaxError(`Expected a property name in JSON at position ${keyStart}`)
+    const keyEnd = stringEnd(source.bytes, keyStart)
+    const key = JSON.parse(decode(source, keyStart, keyEnd)) as string
+    i = skipSpace(source, each(key, skipSpace(source, expect(source, skipSpace(source, keyEnd), colon))))
+    if (source.bytes[i] === closeBrace) return i + 1
+    i = expect(source, i, comma)
   }
 }
 
 /** The first character of the value at `start`: `{`, `[`, `"`, or a scalar's. */
-export function kindAt(text: string, start: number): string {
-  return text[skipSpace(text, start)] ?? ''
+export function kindAt(source: JsonBytes, start: number): string {
+  const c = source.bytes[skipSpace(source, start)]
+  return c === undefined ? '' : String.fromCharCode(c)
+}
+
+/** Whether the bytes at `at` are `text` (ASCII). */
+export function bytesAre(source: JsonBytes, at: number, text: string): boolean {
+  for (let k = 0; k < text.length; k++) if (source.bytes[at + k] !== text.charCodeAt(k)) return false
+  return true
 }
 
 /** The value at `start`, parsed, and the index past it. */
-export function parseAt(text: string, start: number): {value: unknown; end: number} {
-  const end = valueEnd(text, start)
-  return {value: JSON.parse(text.slice(start, end)), end}
+export function parseAt(source: JsonBytes, start: number): {value: unknown; end: number} {
+  const end = valueEnd(source, start)
+  return {value: JSON.parse(decode(source, start, end)), end}
 }
