@@ -348,14 +348,18 @@ function configFromBytes(source: JsonBytes, name: string): EnvoyConfig {
   let sawConfigs = false
   const section = (start: number): number => {
     if (kindAt(source, start) !== '{') return withParsed(source, start, (s) => addSection(config, s, inlineRoutes))
-    // A section is read whole unless it is the route configs (its type comes first, as Envoy writes it).
-    let isRoutes = false
+    // The route configs and clusters are read an entry at a time, other sections whole (when the type comes first, as Envoy writes it).
+    let type: string | undefined
     const probe = skipSpace(source, skipSpace(source, start) + 1)
-    if (bytesAre(source, probe, '"@type"')) {
-      const typeStart = skipSpace(source, skipSpace(source, probe + 7) + 1)
-      isRoutes = str(parseAt(source, typeStart).value)?.endsWith('RoutesConfigDump') ?? false
+    if (bytesAre(source, probe, '"@type"')) type = str(parseAt(source, skipSpace(source, skipSpace(source, probe + 7) + 1)).value)
+    if (type?.endsWith('ClustersConfigDump')) {
+      const lists = clusterLists.map(([list, state]) => ({list, state, clusters: [] as EnvoyCluster[]}))
+      const handlers = Object.fromEntries(lists.map(({list, state, clusters}) => [list, (value: number) => eachElementOf(source, value, (entry) => withParsed(source, entry, (c) => clusters.push(clusterOf(c, state))))]))
+      const {end} = parseObjectExcept(source, start, handlers)
+      for (const {clusters} of lists) config.clusters.push(...clusters)
+      return end
     }
-    if (!isRoutes) return withParsed(source, start, (s) => addSection(config, s, inlineRoutes))
+    if (!type?.endsWith('RoutesConfigDump')) return withParsed(source, start, (s) => addSection(config, s, inlineRoutes))
     const routes: Record<'static' | 'active', EnvoyRouteConfig[]> = {static: [], active: []}
     const {end} = parseObjectExcept(source, start, {
       static_route_configs: (value) => eachElementOf(source, value, (entry) => streamRouteEntry(source, entry, 'static', (r) => routes.static.push(r))),
