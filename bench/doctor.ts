@@ -104,7 +104,8 @@ try {
   const byKind = new Map<string, number>()
   for (const line of requests) {
     const url = new URL(line.split(' ')[1] as string)
-    const key = url.pathname.includes('/proxy/') ? `pod proxy ${url.pathname.split('/proxy/')[1]}${url.searchParams.has('resource') ? `?resource=${url.searchParams.get('resource')} (route versions only)` : ''}` : url.pathname.replace(/\/namespaces\/[^/]+/, '/namespaces/NS').replace(/\/secrets\/[^/]+$/, '/secrets/NAME')
+    const admin = [...url.searchParams].filter(([name]) => name === 'resource' || name === 'mask').map(([name, value]) => `${name}=${value}`).join('&')
+    const key = url.pathname.includes('/proxy/') ? `pod proxy ${url.pathname.split('/proxy/')[1]}${admin ? `?${admin}` : ''}` : url.pathname.replace(/\/namespaces\/[^/]+/, '/namespaces/NS').replace(/\/secrets\/[^/]+$/, '/secrets/NAME')
     byKind.set(key, (byKind.get(key) ?? 0) + 1)
   }
   const proxyRequests = requests.filter((l) => l.includes('/proxy/')).length

@@ -2,7 +2,7 @@ import {analyzeCredentials, type CredentialSnapshot} from '../../src/certs/inspe
 import type {DoctorCheck} from '../../src/doctor/check.ts'
 import {finding, type Finding} from '../../src/findings/catalog.ts'
 import {credentialReferences} from '../../src/istio/credentials.ts'
-import {gatewayWorkloadOf} from '../../src/istio/gateway-workload.ts'
+import {gatewayWorkloadFinder} from '../../src/istio/gateway-workload.ts'
 
 /**
  * The credential check `certs inspect` runs (expiry, SANs against the Gateway hosts, key match,
@@ -14,9 +14,9 @@ export const gatewayCredentials: DoctorCheck = {
   description: 'Every credentialName exists where Istio reads it (the gateway pods\' namespace), loads, covers the server hosts and is not expired.',
   inputs: ['Gateway', 'Pod', 'Secret'],
   async run(snapshot) {
-    const pods = snapshot.items('Pod')
+    const workloadOf = gatewayWorkloadFinder(snapshot.items('Pod'))
     const secrets = snapshot.items('Secret')
-    const references = credentialReferences(snapshot.items('Gateway'), (selector) => gatewayWorkloadOf(selector, pods)?.namespace)
+    const references = credentialReferences(snapshot.items('Gateway'), (selector) => workloadOf(selector)?.namespace)
     const byKey = new Map(secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]))
     const findings: Finding[] = []
     const analysed = new Set<string>()

@@ -1,7 +1,7 @@
 /** `doctor --graph mermaid`: Gateway -> VirtualService -> Service -> pods, broken links marked. */
 import {boundHosts, objectKey, referencedGateways} from '../istio/bindings.ts'
 import {routeDestinations} from '../istio/destinations.ts'
-import {gatewayWorkloadOf, podIsReady, serviceSelects} from '../istio/gateway-workload.ts'
+import {gatewayWorkloadFinder, podIsReady, serviceSelects} from '../istio/gateway-workload.ts'
 import {serviceRef} from '../istio/references.ts'
 import type {Snapshot} from '../snapshot/snapshot.ts'
 
@@ -24,8 +24,9 @@ export function mermaidGraph(snapshot: Snapshot): string {
     return nodeId
   }
   const byKey = new Map(gateways.map((g) => [objectKey(g), g]))
+  const workloadOf = gatewayWorkloadFinder(pods)
   for (const gateway of gateways) {
-    const workload = gatewayWorkloadOf(gateway.spec?.selector ?? {}, pods)
+    const workload = workloadOf(gateway.spec?.selector ?? {})
     const hosts = [...new Set((gateway.spec?.servers ?? []).flatMap((s) => s.hosts ?? []))]
     node(id('gw', objectKey(gateway)), `Gateway ${objectKey(gateway)}<br/>${hosts.join(', ')}${workload ? '' : '<br/>selects no pods'}`, !workload)
   }

@@ -2,7 +2,7 @@
 import type {Finding} from '../findings/catalog.ts'
 import {objectKey, referencedGateways} from '../istio/bindings.ts'
 import {credentialReferences} from '../istio/credentials.ts'
-import {gatewayWorkloadOf} from '../istio/gateway-workload.ts'
+import {gatewayWorkloadFinder} from '../istio/gateway-workload.ts'
 import type {Snapshot} from '../snapshot/snapshot.ts'
 
 const ok = (snapshot: Snapshot, kind: Parameters<Snapshot['state']>[0]) => snapshot.state(kind).status === 'ok'
@@ -21,13 +21,13 @@ export function gatewayGrouper(snapshot: Snapshot): (finding: Finding) => string
   const bySecret = new Map<string, string>()
   const byPod = new Map<string, string>()
   if (ok(snapshot, 'Pod')) {
-    const pods = snapshot.items('Pod')
-    for (const r of credentialReferences(gateways, (selector) => gatewayWorkloadOf(selector, pods)?.namespace)) {
+    const workloadOf = gatewayWorkloadFinder(snapshot.items('Pod'))
+    for (const r of credentialReferences(gateways, (selector) => workloadOf(selector)?.namespace)) {
       const gateway = `${r.gateway.namespace}/${r.gateway.name}`
       for (const ns of [r.workloadNamespace, r.gateway.namespace]) if (ns && !bySecret.has(`${ns}/${r.credentialName}`)) bySecret.set(`${ns}/${r.credentialName}`, gateway)
     }
     for (const gateway of gateways) {
-      for (const pod of gatewayWorkloadOf(gateway.spec?.selector ?? {}, pods)?.pods ?? []) if (!byPod.has(`${pod.namespace}/${pod.name}`)) byPod.set(`${pod.namespace}/${pod.name}`, objectKey(gateway))
+      for (const pod of workloadOf(gateway.spec?.selector ?? {})?.pods ?? []) if (!byPod.has(`${pod.namespace}/${pod.name}`)) byPod.set(`${pod.namespace}/${pod.name}`, objectKey(gateway))
     }
   }
   return (finding) => {

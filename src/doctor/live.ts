@@ -1,14 +1,15 @@
 /**
  * What Envoy actually has on each gateway pod, read through the Envoy admin door. Pods that istiod
  * programs alike (same namespace, same Gateways selecting them) normally carry the same config, so
- * one full config_dump and one /clusters are read per such group; the other pods of the group
+ * one config_dump (its clusters as names and types only, unless the bundle wants it whole) and one
+ * /clusters are read per such group; the other pods of the group
  * answer only the route configs' version_info (a few bytes each), and both are read from them too
  * only when it differs. State (/server_info) and traffic (the few Prometheus series doctor reads,
  * filtered by Envoy) are read from every pod.
  */
 import type {GwContext} from '../context.ts'
 import {parseClusters, parseServerState, type ClusterHealth} from '../envoy/clusters.ts'
-import {parseConfigDump, type EnvoyConfig} from '../envoy/config-dump.ts'
+import {clusterListPath, clusterLists, configDumpWithoutClusters, parseClusterList, parseConfigDump, type EnvoyConfig} from '../envoy/config-dump.ts'
 import {EnvoyAdminError, podProxyPath, type EnvoyPodRef} from '../envoy/admin.ts'
 import {parseExposition, type Sample} from '../metrics/exposition.ts'
 import type {Pod} from '../kube/objects.ts'
@@ -107,15 +108,35 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
       proxy.unreachable = unreachable(error)
     }
   }
-  const fullDump = async (proxy: GatewayProxy) => {
-    // One after the other: a big dump's bytes, text and JSON are garbage before /clusters arrives.
-    const bytes = await get(proxy.pod, 'config_dump')
-    proxy.config = parseConfigDump(bytes, `config_dump of pod ${proxy.pod.namespace}/${proxy.pod.name}`)
-    proxy.configSource = 'full'
-    if (options.keepRaw) proxy.raw.configDump = bytes
+  const readConfig = async (proxy: GatewayProxy) => {
+    const source = `config_dump of pod ${proxy.pod.namespace}/${proxy.pod.name}`
+    if (options.keepRaw) {
+      // The bundle keeps the whole dump, as Envoy gives it.
+      const bytes = await get(proxy.pod, 'config_dump')
+      proxy.config = parseConfigDump(bytes, source)
+      proxy.raw.configDump = bytes
+      return
+    }
+    // Everything but the clusters, and the clusters' names and types only.
+    const [config, ...lists] = await Promise.all([
+      get(proxy.pod, configDumpWithoutClusters).then((bytes) => parseConfigDump(bytes, source)),
+      ...clusterLists.map(([list, state]) => get(proxy.pod, clusterListPath(list)).then((bytes) => parseClusterList(bytes, state, source))),
+    ])
+    config.clusters.push(...lists.flat())
+    proxy.config = config
+  }
+  const readClusters = async (proxy: GatewayProxy) => {
     const clusters = await get(proxy.pod, 'clusters?format=json')
     proxy.clusters = parseClusters(clusters, `clusters of ${objectKey({metadata: proxy.pod})}`)
     if (options.keepRaw) proxy.raw.clusters = clusters
+  }
+  const fullDump = async (proxy: GatewayProxy) => {
+    if (options.keepRaw) {
+      // One after the other: the whole dump's bytes and text are garbage before /clusters arrives.
+      await readConfig(proxy)
+      await readClusters(proxy)
+    } else await Promise.all([readConfig(proxy), readClusters(proxy)])
+    proxy.configSource = 'full'
   }
   // Per group, everything at once: the first pod's summaries and full dump, the others' summaries
   // and route versions; full dumps from the others only where their versions differ.

@@ -66,3 +66,16 @@ export function gatewayWorkloadOf(selector: Record<string, string>, allPods: Pod
     otherNamespaces: [...new Set(sorted.map((p) => p.metadata.namespace ?? '').filter((ns) => ns !== namespace))],
   }
 }
+
+/**
+ * gatewayWorkloadOf over one pod list for many selectors: each distinct selector is looked up once
+ * (a thousand Gateways usually share one or two selectors).
+ */
+export function gatewayWorkloadFinder(pods: Pod[]): (selector: Record<string, string>) => GatewayWorkload | undefined {
+  const found = new Map<string, GatewayWorkload | undefined>()
+  return (selector) => {
+    const key = JSON.stringify(Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    if (!found.has(key)) found.set(key, gatewayWorkloadOf(selector, pods))
+    return found.get(key)
+  }
+}

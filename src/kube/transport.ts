@@ -138,12 +138,12 @@ export class HttpsTransport {
           agent,
         },
         (response) => {
-          const chunks: Buffer[] = []
-          response.on('data', (chunk: Buffer) => chunks.push(chunk))
+          const body = bodyCollector(response.headers['content-length'])
+          response.on('data', body.add)
           response.on('end', () => {
             clearTimeout(timer)
             this.options.debug?.(`${response.statusCode} in ${Date.now() - started} ms`)
-            resolve({status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks)})
+            resolve({status: response.statusCode ?? 0, headers: response.headers, body: body.bytes()})
           })
           response.on('error', (error) => {
             clearTimeout(timer)
@@ -309,4 +309,32 @@ function runExecPlugin(exec: ExecCredentialPlugin, connection: ClusterConnection
       }
     })
   })
+}
+
+/**
+ * A response body's bytes. With a Content-Length (a config_dump's tens of MB), each chunk is copied
+ * into one buffer of that size as it arrives, so the chunks are garbage at once and the body is never
+ * held twice (chunks and their concatenation); otherwise the chunks are concatenated at the end.
+ */
+function bodyCollector(contentLength: string | undefined): {add: (chunk: Buffer) => void; bytes: () => Buffer} {
+  const expected = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined
+  let whole = expected !== undefined && expected <= 1024 ** 3 ? Buffer.allocUnsafe(expected) : undefined
+  let written = 0
+  const chunks: Buffer[] = []
+  return {
+    add: (chunk) => {
+      if (whole && written + chunk.length <= whole.length) {
+        chunk.copy(whole, written)
+        written += chunk.length
+        return
+      }
+      if (whole) {
+        // More than announced: keep what came, as it came.
+        chunks.push(whole.subarray(0, written))
+        whole = undefined
+      }
+      chunks.push(chunk)
+    },
+    bytes: () => (whole ? whole.subarray(0, written) : Buffer.concat(chunks)),
+  }
 }

@@ -10,7 +10,7 @@ import {KubeApiError} from '../kube/api-errors.ts'
 import type {CustomResourceDefinition, Deployment, KubeObject, Pod, Secret, Service} from '../kube/objects.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {cacertSecretName, credentialReferences} from '../istio/credentials.ts'
-import {gatewayWorkloadOf} from '../istio/gateway-workload.ts'
+import {gatewayWorkloadFinder} from '../istio/gateway-workload.ts'
 import type {GatewayProxy} from '../doctor/live.ts'
 import type {Sample} from '../metrics/exposition.ts'
 import type {DestinationRule, IstioGateway, KubernetesGateway, KubernetesHttpRoute, ServiceEntry, VirtualService} from '../istio/types.ts'
@@ -171,7 +171,8 @@ async function readCredentials(kube: KubeClient, kinds: Map<SnapshotKind, KindSt
   const pods = okItems<Pod>(kinds, 'Pod')
   if (!pods && gateways.length > 0) return {status: 'absent', reason: 'not read: without Pods the gateway workload namespace where Istio reads credentials is unknown'}
   if (pods) {
-    for (const reference of credentialReferences(gateways, (selector) => gatewayWorkloadOf(selector, pods)?.namespace)) {
+    const workloadOf = gatewayWorkloadFinder(pods)
+    for (const reference of credentialReferences(gateways, (selector) => workloadOf(selector)?.namespace)) {
       for (const namespace of [reference.workloadNamespace, reference.gateway.namespace]) {
         want(namespace, reference.credentialName)
         if (reference.mode === 'MUTUAL') want(namespace, cacertSecretName(reference.credentialName))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
-import {parseConfigDump} from '../../../src/envoy/config-dump.ts'
+import {configFromDocument, parseConfigDump} from '../../../src/envoy/config-dump.ts'
 import {UsageError} from '../../../src/errors.ts'
 import {repoRoot} from '../../helpers/paths.ts'
 
@@ -53,5 +53,32 @@ describe('config_dump parser (goldens from istio/istio fixtures in ../shared/ref
   it('a file that is not a config_dump is a usage error naming it, not a crash', () => {
     assert.throws(() => parseConfigDump('{"nope": 1}', 'dump.json'), (e: Error) => e instanceof UsageError && /dump\.json is not an Envoy config_dump/.test(e.message))
     assert.throws(() => parseConfigDump('{garbage', 'dump.json'), (e: Error) => e instanceof UsageError && /dump\.json is not JSON/.test(e.message))
+  })
+
+  it('reading a dump a virtual host at a time gives the model one JSON.parse of the whole dump gives', () => {
+    for (const file of files) {
+      const text = readFileSync(path.join(samples, file), 'utf8')
+      assert.deepEqual(parseConfigDump(text, file), configFromDocument(JSON.parse(text), file), file)
+    }
+    // Strings holding quotes, backslashes and brackets, non-ASCII text, static and dynamic route configs out of order.
+    const dump = {
+      configs: [
+        {
+          dynamic_route_configs: [{version_info: 'v"2\\', route_config: {virtual_hosts: [{name: 'a]}{[', domains: ['ü.example.com', '\\"'], routes: [{match: {prefix: '/{"x"}'}, route: {cluster: 'c\\'}}]}], name: 'http.8080'}}],
+          '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+          static_route_configs: [{route_config: {name: 'static', virtual_hosts: []}}, 7],
+        },
+        {'@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: {node: {id: 'router~1', metadata: {ISTIO_VERSION: '1.28'}}}},
+        'not a section',
+      ],
+    }
+    const [routes, ...rest] = dump.configs as [Record<string, unknown>, ...unknown[]]
+    const typeFirst = {configs: [{'@type': routes['@type'], ...routes}, ...rest]}
+    for (const text of [JSON.stringify(dump), JSON.stringify(typeFirst), JSON.stringify(typeFirst, null, 2)]) {
+      const model = parseConfigDump(Buffer.from(text), 'dump.json')
+      assert.deepEqual(model, configFromDocument(JSON.parse(text), 'dump.json'))
+      assert.deepEqual(model.routeConfigs.map((r) => [r.name, r.versionInfo, r.virtualHosts.map((v) => [v.name, v.domains])]), [['static', undefined, []], ['', undefined, []], ['http.8080', 'v"2\\', [['a]}{[', ['ü.example.com', '\\"']]]]])
+    }
+    assert.throws(() => parseConfigDump(`${JSON.stringify(dump)} trailing`, 'dump.json'), (e: Error) => e instanceof UsageError && /dump\.json is not JSON/.test(e.message))
   })
 })

@@ -13,6 +13,32 @@ import {proxySha, type SimulatedProxy} from './proxy.ts'
 type Json = Record<string, unknown>
 
 const json = (status: number, body: unknown): PodHttpResponse => ({status, headers: {'content-type': 'application/json'}, body: `${JSON.stringify(body, null, 2)}\n`})
+/**
+ * A real Envoy answers /config_dump from config it already holds, in a fraction of a second; the
+ * simulation would otherwise rebuild and re-serialize tens of MB per request. The rendered answer is
+ * kept per proxy for its current push (config, bootstrap, version) and query; a new push renders anew.
+ */
+const renderedDumps = new WeakMap<SimulatedProxy, {config: object; bootstrap: object; version: string; answers: Map<string, PodHttpResponse>}>()
+const maxCachedQueries = 8
+
+function configDumpAnswer(proxy: SimulatedProxy, query: URLSearchParams): PodHttpResponse {
+  const ctx = proxy.dumpContext()
+  let cache = renderedDumps.get(proxy)
+  if (!cache || cache.config !== ctx.config || cache.bootstrap !== ctx.bootstrap || cache.version !== ctx.version) {
+    cache = {config: ctx.config, bootstrap: ctx.bootstrap, version: ctx.version, answers: new Map()}
+    renderedDumps.set(proxy, cache)
+  }
+  const key = query.toString()
+  let answer = cache.answers.get(key)
+  if (!answer) {
+    const rendered = json(200, renderConfigDump(ctx, query))
+    answer = {...rendered, body: Buffer.from(rendered.body)}
+    if (cache.answers.size >= maxCachedQueries) cache.answers.delete(cache.answers.keys().next().value as string)
+    cache.answers.set(key, answer)
+  }
+  return {...answer, headers: {...answer.headers}}
+}
+
 const text = (status: number, body: string): PodHttpResponse => ({status, headers: {'content-type': 'text/plain; charset=UTF-8'}, body})
 
 export interface HostHealth {
@@ -165,7 +191,7 @@ export function handleAdmin(proxy: SimulatedProxy, request: PodHttpRequest, now:
   try {
     switch (request.path.replace(/\/+$/, '') || '/') {
       case '/config_dump':
-        return json(200, renderConfigDump(proxy.dumpContext(), q))
+        return configDumpAnswer(proxy, q)
       case '/stats': {
         const filter = statsFilter(q)
         const usedOnly = q.has('usedonly')
