@@ -8,6 +8,8 @@ import {fisherExactGreater, histogramQuantile, wilsonInterval} from './statistic
  * any no-data holds; only then pass.
  */
 
+const comparisonGates = new Set(['error-rate-vs-stable', 'p99-vs-stable'])
+
 /** Below this many requests a side, p99 from histogram buckets is noise (canary-statistics.md section 3). */
 export const p99MinRequests = 1000
 /** A canary must also be practically worse: its Wilson lower bound above twice the stable's rate and 0.1 points more. */
@@ -146,9 +148,20 @@ export function evaluateGates(spec: CanarySpec, measurement: Measurement | {erro
     }
   }
 
+  // Under --compare-stable auto the comparison is opportunistic: judged (and able to fail) once both
+  // sides have enough traffic, but its no-data does not hold a step the user's own gates pass.
+  // Asked for explicitly (--compare-stable), it holds like any gate.
+  if (spec.compareStable === 'auto') {
+    for (const gate of gates) {
+      if (comparisonGates.has(gate.gate) && gate.verdict === 'no-data') {
+        gate.advisory = true
+        gate.detail += ' (advisory under --compare-stable auto: does not hold the step)'
+      }
+    }
+  }
   const headline = (side: SideWindow, rate: number | undefined, p99: number | NoData) => ({requests: side.requests, successRate: rate === undefined ? undefined : rate * 100, p99Ms: isNoData(p99) ? undefined : p99})
   return {
-    verdict: aggregate(gates.map((g) => g.verdict)),
+    verdict: aggregate(gates.filter((g) => !g.advisory).map((g) => g.verdict)),
     gates,
     canary: headline(canary, canaryRate, canaryP99),
     stable: headline(stable, stableRate, stableP99),

@@ -126,6 +126,8 @@ export interface GateResult {
   canary?: number
   stable?: number
   pValue?: number
+  /** A no-data that does not hold the step (stable comparison under --compare-stable auto). */
+  advisory?: boolean
 }
 
 export interface Evaluation {

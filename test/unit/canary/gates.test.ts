@@ -63,7 +63,7 @@ describe('the one gate evaluator', () => {
   })
 
   it('p99 against the stable is no-data below 1,000 requests a side, judged above', () => {
-    const small = evaluateGates(canarySpec(), measurement(side(500, 0, {fastMs: 8, slowMs: 400, share: 0.05}), side(5000, 0)))
+    const small = evaluateGates(canarySpec({compareStable: 'on'}), measurement(side(500, 0, {fastMs: 8, slowMs: 400, share: 0.05}), side(5000, 0)))
     assert.equal(gate(small, 'p99-vs-stable').verdict, 'no-data')
     assert.equal(small.verdict, 'no-data')
     const slow = evaluateGates(canarySpec(), measurement(side(2000, 0, {fastMs: 8, slowMs: 400, share: 0.05}), side(5000, 0)))
@@ -97,6 +97,17 @@ describe('the one gate evaluator', () => {
     const e = evaluateGates(canarySpec(), {error: 'prometheus unreachable'})
     assert.equal(e.verdict, 'error')
     assert.equal(e.gates[0]!.detail, 'prometheus unreachable')
+  })
+
+  it('under --compare-stable auto, too few requests for p99 does not hold a step the other gates pass; asked for, it holds', () => {
+    const auto = evaluateGates(canarySpec({successRate: 99}), measurement(side(200, 0), side(2000, 0)))
+    assert.equal(gate(auto, 'p99-vs-stable').verdict, 'no-data')
+    assert.equal(gate(auto, 'p99-vs-stable').advisory, true)
+    assert.match(gate(auto, 'p99-vs-stable').detail, /advisory under --compare-stable auto/)
+    assert.equal(auto.verdict, 'pass')
+    assert.equal(evaluateGates(canarySpec({successRate: 99, compareStable: 'on'}), measurement(side(200, 0), side(2000, 0))).verdict, 'no-data')
+    // Advisory never hides a failure: a significantly worse canary still fails under auto.
+    assert.equal(evaluateGates(canarySpec({maxLatencyRatio: 0}), measurement(side(2000, 40), side(20000, 2))).verdict, 'fail')
   })
 
   it('--compare-stable on with no stable traffic is no-data; off skips the comparison', () => {
