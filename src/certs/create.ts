@@ -17,8 +17,8 @@ import {
   type CredentialBundle,
   type KeyType,
 } from './issue.ts'
+import {cacertSecretName} from '../istio/credentials.ts'
 import {
-  cacertSecretName,
   caSecretName,
   clientSecretName,
   defaultClientName,

@@ -36,7 +36,6 @@ export function validateHosts(hosts: string[], flag = '--host'): string[] {
   return unique
 }
 
-export {hostCoveredBy} from '../istio/hosts.ts'
 
 /** The DNS and IP SANs of a certificate, in order, as hosts (what --host took when it was issued). */
 export function certificateHosts(cert: X509Certificate): string[] {

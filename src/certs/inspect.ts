@@ -12,7 +12,6 @@ import {cacertSecretName} from '../istio/credentials.ts'
 import {caSecretAnnotation, managedByLabel, managedByValue, roleOf, secretMaterial, tlsSecretType, type CredentialRole, type Secret} from './secrets.ts'
 
 export type {CredentialReference}
-export {credentialReferences}
 
 export const expiringSoonDays = 30
 const dayMs = 86_400_000

@@ -22,7 +22,6 @@ export const redactedPlaceholder = 'REDACTED (private key hidden; pass --show-se
 
 export const caSecretName = (credential: string) => `${credential}-ca`
 /** The name Istio's SDS asks for (`kubernetes://NAME-cacert`) before falling back to NAME's own ca.crt. */
-export {cacertSecretName}
 /** The client certificate `--mutual` issues when no --client is named. */
 export const defaultClientName = 'client'
 /** NAME-client for the default client (not NAME-client-client), NAME-client-X for a named one. */

@@ -1,6 +1,6 @@
 import type {KubeObject} from '../kube/client.ts'
 import {defaultIngressNamespace, defaultIngressSelector} from '../istio/gateway-workload.ts'
-import {serviceRef, type NamespacedName} from '../istio/references.ts'
+import type {NamespacedName} from '../istio/references.ts'
 
 /** A Service port as the cluster reports it. */
 export interface ServicePortFact {
@@ -10,7 +10,6 @@ export interface ServicePortFact {
 
 /** A Kubernetes Service a route sends to, as `name`, `name.ns` or `name.ns.svc.cluster.local` (resolved by src/istio/references.ts). */
 export type ServiceRef = NamespacedName
-export {serviceRef}
 
 /** The gateway pods a Gateway selects, and where their Deployment and Service are. */
 export interface GatewayWorkloadFacts {

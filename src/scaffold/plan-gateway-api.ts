@@ -1,6 +1,6 @@
 import type {KubeObject} from '../kube/client.ts'
 import {buildHttpRoute, buildKubeGateway, type HttpRouteFilter, type HttpRouteMatch, type HttpRouteRule, type Listener} from '../istio/builders/gateway-api.ts'
-import {serviceRef} from './facts.ts'
+import {serviceRef} from '../istio/references.ts'
 import {destinationPort, planDestinationRules, planWorkloadObjects, type PlanInput} from './plan.ts'
 import {gatewayHosts, gatewayName, parseMatchText, routeDestinations, virtualServiceName} from './shorthand.ts'
 import type {HeaderOperationsSpec, RouteSpec, ScaffoldSpec} from './spec.ts'

@@ -21,5 +21,3 @@ export function isWildcard(host: string): boolean {
   return host.startsWith('*')
 }
 
-export {hostsIntersect} from '../istio/hosts.ts'
-export {re2Problem, weightProblem} from '../istio/route-rules.ts'

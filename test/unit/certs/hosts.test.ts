@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {hostCoveredBy, hostProblem, validateHosts} from '../../../src/certs/hosts.ts'
+import {hostProblem, validateHosts} from '../../../src/certs/hosts.ts'
+import {hostCoveredBy} from '../../../src/istio/hosts.ts'
 import {UsageError} from '../../../src/errors.ts'
 
 describe('certificate hosts', () => {

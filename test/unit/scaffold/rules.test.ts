@@ -1,6 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {hostProblem, hostsIntersect, re2Problem, weightProblem} from '../../../src/scaffold/rules.ts'
+import {hostsIntersect} from '../../../src/istio/hosts.ts'
+import {re2Problem, weightProblem} from '../../../src/istio/route-rules.ts'
+import {hostProblem} from '../../../src/scaffold/rules.ts'
 
 test('hosts: DNS-1123 names, a wildcard only as the whole left-most label', () => {
   for (const ok of ['app.example.com', '*.example.com', '*', 'a-1.b2.example.com']) assert.equal(hostProblem(ok), undefined, ok)
