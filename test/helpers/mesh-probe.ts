@@ -1,5 +1,6 @@
 import type {SimulatedMesh} from '../../src/sandbox/mesh-contract.ts'
-import type {FakeClusterState} from './fake-cluster-state.ts'
+import {createSimulatedMesh, type SandboxMesh} from '../../src/sandbox/mesh/index.ts'
+import {FakeClusterState, demoWorld, seed000, seedObject} from './fake-cluster-state.ts'
 
 type Json = Record<string, any>
 
@@ -54,4 +55,21 @@ export function sumRequests(series: {labels: Record<string, string>; value: numb
   return series
     .filter((s) => Object.entries(filter).every(([k, v]) => (typeof v === 'string' ? s.labels[k] === v : v.test(s.labels[k] ?? ''))))
     .reduce((sum, s) => sum + s.value, 0)
+}
+
+/**
+ * The demo world with seed 000 objects applied (kind, name) and a mesh on a fixed clock with manual
+ * traffic, for goldens. The seed's httpbin-gateway lists httpbin/api hosts; the canary and path
+ * examples use app.example.com on it, so that host is added.
+ */
+export function seedMesh(objects: [string, string][]): {state: FakeClusterState; mesh: SandboxMesh; pod: string} {
+  const state = new FakeClusterState()
+  demoWorld(state)
+  for (const [kind, name] of objects) {
+    const o = seedObject(seed000, kind, name) as {spec: {servers: {hosts: string[]}[]}}
+    if (kind === 'Gateway' && name === 'httpbin-gateway') o.spec.servers[0]!.hosts.push('app.example.com')
+    state.apply(o as unknown as Record<string, unknown>)
+  }
+  const mesh = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}, now: () => new Date('2026-01-01T12:00:00Z')})
+  return {state, mesh, pod: gatewayPods(state)[0]!}
 }

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
-import {createSimulatedMesh} from '../../../src/sandbox/mesh/index.ts'
-import {FakeClusterState, demoWorld, seed000, seedObject} from '../../helpers/fake-cluster-state.ts'
-import {configDump, gatewayPods, section} from '../../helpers/mesh-probe.ts'
+import {configDump, seedMesh, section} from '../../helpers/mesh-probe.ts'
 import {repoRoot} from '../../helpers/paths.ts'
 
 /**
@@ -23,16 +21,8 @@ const cases: {name: string; objects: [string, string][]; tweak?: (o: any) => voi
 ]
 
 async function goldenDump(objects: [string, string][]): Promise<unknown> {
-  const state = new FakeClusterState()
-  demoWorld(state)
-  for (const [kind, name] of objects) {
-    const o = seedObject(seed000, kind, name) as any
-    // The seed's httpbin-gateway lists httpbin/api hosts; the canary and path examples use app.example.com on it.
-    if (kind === 'Gateway' && name === 'httpbin-gateway') o.spec.servers[0].hosts.push('app.example.com')
-    state.apply(o)
-  }
-  const mesh = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}, now: () => new Date('2026-01-01T12:00:00Z')})
-  const dump = await configDump(mesh, 'istio-system', gatewayPods(state)[0]!, '?include_eds')
+  const {mesh, pod} = seedMesh(objects)
+  const dump = await configDump(mesh, 'istio-system', pod, '?include_eds')
   const routes = section(dump, 'RoutesConfigDump')
   const used = new Set<string>()
   JSON.stringify(routes, (key, value) => {

@@ -4,9 +4,8 @@ import http from 'node:http'
 import path from 'node:path'
 import {duplexPair} from 'node:stream'
 import {describe, it} from 'node:test'
-import {createSimulatedMesh, type SandboxMesh} from '../../../src/sandbox/mesh/index.ts'
-import {FakeClusterState, demoWorld, seed000, seedObject} from '../../helpers/fake-cluster-state.ts'
-import {gatewayPods} from '../../helpers/mesh-probe.ts'
+import type {SandboxMesh} from '../../../src/sandbox/mesh/index.ts'
+import {seedMesh} from '../../helpers/mesh-probe.ts'
 import {repoRoot} from '../../helpers/paths.ts'
 
 /**
@@ -73,15 +72,7 @@ function send(mesh: SandboxMesh, pod: string, probe: Probe): Promise<{status: nu
 }
 
 async function answers(objects: [string, string][], probes: Probe[]): Promise<unknown[]> {
-  const state = new FakeClusterState()
-  demoWorld(state)
-  for (const [kind, name] of objects) {
-    const o = seedObject(seed000, kind, name) as any
-    if (kind === 'Gateway' && name === 'httpbin-gateway') o.spec.servers[0].hosts.push('app.example.com')
-    state.apply(o)
-  }
-  const mesh = createSimulatedMesh(state, {timer: {setInterval: () => 0, clearInterval: () => undefined}, now: () => new Date('2026-01-01T12:00:00Z')})
-  const pod = gatewayPods(state)[0]!
+  const {mesh, pod} = seedMesh(objects)
   const out: unknown[] = []
   for (const probe of probes) {
     const seen: Record<string, number> = {}
