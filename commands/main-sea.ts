@@ -4,11 +4,12 @@ import path from 'node:path'
 import type {Interfaces} from '@oclif/core'
 import packageJson from '../package.json' with {type: 'json'}
 
-// Bundled as CommonJS: esbuild then loads each Node built-in where it is first used, not all at start.
+// Bundled in chunks (scripts/sea.ts): this one and those it imports are the executable's main script.
 async function runSea(): Promise<void> {
   // The executable carries its Node; oclif's engine check would only load semver at every start.
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
-  const [{Plugin}, {COMMANDS}, {main}] = await Promise.all([import('@oclif/core'), import('./index.ts'), import('./main.ts')])
+  // oclif comes through main.ts: a split bundle gives import() of a CommonJS package only its default export.
+  const [{COMMANDS}, {main, Plugin}] = await Promise.all([import('./index.ts'), import('./main.ts')])
   const root = path.dirname(process.execPath)
   const pjson = packageJson as unknown as Interfaces.PJSON
   // oclif's explicit discovery would import its target file; the registry is already here, so hand it

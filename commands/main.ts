@@ -1,8 +1,8 @@
 // The bundle's entry: oclif itself, bundled with the commands so that both share one copy. The npm
 // install (bin/run.js) and the single executable (commands/main-sea.ts) both start here.
-import {flush, run, type Interfaces} from '@oclif/core'
+import {flush, Plugin, run, type Interfaces} from '@oclif/core'
 
-export {flush, run}
+export {flush, Plugin, run}
 
 /**
  * Runs one kubectl-gw invocation and turns what failed before any command ran (an unknown command or

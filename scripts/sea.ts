@@ -1,11 +1,13 @@
-// Builds kubectl-gw as a Node single executable (SEA): one esbuild bundle of commands/main-sea.ts,
+// Builds kubectl-gw as a Node single executable (SEA): commands/main-sea.ts bundled by esbuild into
+// chunks (the ones every run needs in the main script, the rest as assets; see bundleForSea),
 // injected into a Node binary with Node's own builder (`node --build-sea`, Node >= 25.5).
 // Run: node scripts/sea.ts   (the host platform, into dist/sea/kubectl-gw; scripts/release.ts does the rest)
 import {execFileSync} from 'node:child_process'
-import {copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {build, type BuildOptions, type Plugin} from 'esbuild'
+import {build, transform, type BuildOptions, type Metafile, type Plugin} from 'esbuild'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 // CRD model packages the sandbox loads by computed path (src/sandbox/api/model-modules.ts), one module per kind.
@@ -72,12 +74,12 @@ export function modelDeclarations(specifier: string): string {
   return {file, assets}
 }
 
-/** How every script of the executable is bundled. */
-const scriptOptions: BuildOptions = {
+/** How the executable's code is bundled: ES module chunks, split at every dynamic import. */
+const chunkOptions: BuildOptions = {
   absWorkingDir: root,
   bundle: true,
-  // CommonJS: a built-in is required where it is first used; an ES module would import them all at start.
-  format: 'cjs',
+  format: 'esm',
+  splitting: true,
   platform: 'node',
   target: 'node26',
   mainFields: ['module', 'main'],
@@ -85,47 +87,19 @@ const scriptOptions: BuildOptions = {
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
+  metafile: true,
   logLevel: 'warning',
 }
 
-// Packages too big to sit in the executable's main script, which every start reads (client-node's
-// generated API is ~9 MB bundled: +25% start-up measured): each is bundled on its own, carried as an
-// asset, and compiled on first import. Listed when installed.
-const lazyPackages = ['@kubernetes/client-node']
-
-const lazyAssetKey = (name: string) => `lazy-packages/${name}.cjs`
-
-/** Bundles each installed lazy package into its own CommonJS file; returns their asset map. */
-async function bundleLazyPackages(workDir: string, names: string[]): Promise<Record<string, string>> {
-  const assets: Record<string, string> = {}
-  for (const name of names) {
-    const outfile = path.join(workDir, 'lazy-packages', `${name.replace('/', '+')}.cjs`)
-    await build({...scriptOptions, stdin: {contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root, loader: 'js'}, outfile})
-    assets[lazyAssetKey(name)] = outfile
-  }
-  return assets
-}
-
-/** In the main script, a lazy package is a stub that compiles its asset when first required. */
-function lazyPackageStubs(names: string[]): Plugin {
-  const filter = new RegExp(`^(${names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})$`)
+/**
+ * ajv-formats-draft2019 (the CRD models' validator) requires 'punycode' and depends on the npm package
+ * of that name, but Node resolves the bare name to its deprecated built-in, which prints DEP0040 on
+ * the sandbox's stderr. From node_modules Node keeps quiet; bundled it does not. Bundle the package.
+ */
+function userlandPunycode(): Plugin {
   return {
-    name: 'sea-lazy-packages',
-    setup(b) {
-      if (names.length === 0) return
-      b.onResolve({filter}, (args) => ({path: args.path, namespace: 'sea-lazy'}))
-      b.onLoad({filter: /.*/, namespace: 'sea-lazy'}, (args) => ({
-        loader: 'js',
-        contents: `const {getAsset} = require('node:sea')
-const {compileFunction} = require('node:vm')
-const {createRequire} = require('node:module')
-const key = ${JSON.stringify(lazyAssetKey(args.path))}
-const load = compileFunction(getAsset(key, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {filename: key})
-const loaded = {exports: {}}
-load(loaded.exports, createRequire(__filename), loaded, __filename, __dirname)
-module.exports = loaded.exports`,
-      }))
-    },
+    name: 'sea-userland-punycode',
+    setup: (b) => b.onResolve({filter: /^punycode$/}, () => ({path: createRequire(path.join(root, 'node_modules', 'ajv-formats-draft2019', 'index.js')).resolve('punycode/')})),
   }
 }
 
@@ -133,25 +107,135 @@ function swapModule(from: RegExp, to: string): Plugin {
   return {name: 'sea-swap', setup: (b) => b.onResolve({filter: from}, () => ({path: to}))}
 }
 
-/** Bundles the CLI into one ES module for the SEA; returns its path and the assets it reads. */
+// A chunk becomes the body of this function: CommonJS, with `require` resolving its sibling chunks.
+const chunkParameters = ['exports', 'require', 'module', '__filename', '__dirname', '__gwMetaUrl']
+export const chunkAssetKey = (name: string) => `chunks/${name}`
+
+/**
+ * The chunks every run loads: the entry, what it imports statically, and what the entry itself imports
+ * dynamically (oclif, the command registry, main), each with its own static imports.
+ */
+function startChunks(outputs: Metafile['outputs'], entry: string): Set<string> {
+  const start = new Set<string>()
+  const visit = (file: string, followDynamic: boolean) => {
+    if (start.has(file)) return
+    start.add(file)
+    for (const imported of outputs[file]?.imports ?? []) {
+      if (imported.external) continue
+      if (imported.kind === 'import-statement' || (followDynamic && imported.kind === 'dynamic-import')) visit(imported.path, false)
+    }
+  }
+  visit(entry, true)
+  return start
+}
+
+/**
+ * Bundles the CLI for the SEA. The executable's main script must be small: V8 reads and pre-parses
+ * all of it at every start (the whole CLI in one 4 MB script cost 44 ms before the first statement,
+ * with its code cache). So the CLI is bundled as ES module chunks split at every dynamic import, as
+ * for npm; each chunk is turned into a CommonJS function body. The chunks every run needs are
+ * written into the main script (covered by its code cache); every other chunk is a SEA asset,
+ * compiled when first required (a command's core, the sandbox, @kubernetes/client-node).
+ */
 export async function bundleForSea(workDir: string): Promise<{main: string; assets: Record<string, string>}> {
   mkdirSync(workDir, {recursive: true})
   const models = writeModelModules(workDir)
-  const lazy = lazyPackages.filter((name) => existsSync(path.join(root, 'node_modules', name, 'package.json')))
-  const lazyAssets = await bundleLazyPackages(workDir, lazy)
-  const main = path.join(workDir, 'kubectl-gw.cjs')
-  await build({
-    ...scriptOptions,
-    entryPoints: [path.join(root, 'commands', 'main-sea.ts')],
-    outfile: main,
+  const chunkDir = path.join(workDir, 'chunks')
+  rmSync(chunkDir, {recursive: true, force: true})
+  const entryPoint = 'commands/main-sea.ts'
+  const result = await build({
+    ...chunkOptions,
+    entryPoints: {main: entryPoint},
+    outdir: chunkDir,
     // The generated model table sits in the work folder, which may be outside the checkout (--out).
     nodePaths: [path.join(root, 'node_modules')],
-    plugins: [swapModule(/[\\/]model-modules\.ts$/, models.file), lazyPackageStubs(lazy)],
-    // CommonJS has no import.meta: code that asks (createRequire(import.meta.url), say) gets the executable's.
-    define: {'import.meta.url': '__gwMetaUrl', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname'},
-    banner: {js: "var __gwMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+    plugins: [swapModule(/[\\/]model-modules\.ts$/, models.file), userlandPunycode()],
   })
-  return {main, assets: {...models.assets, ...lazyAssets}}
+  const outputs = result.metafile?.outputs ?? {}
+  // Every target of a dynamic import is an entry point of its own chunk too; the CLI's is this one.
+  const entry = Object.keys(outputs).find((file) => outputs[file]?.entryPoint === entryPoint)
+  if (!entry) throw new Error('esbuild wrote no entry chunk')
+  const start = startChunks(outputs, entry)
+  const embedded: string[] = []
+  const assets: Record<string, string> = {...models.assets}
+  const chunks: string[] = []
+  for (const file of Object.keys(outputs).filter((f) => f.endsWith('.js')).sort()) {
+    const name = path.basename(file)
+    const {code} = await transform(readFileSync(path.join(root, file), 'utf8'), {
+      loader: 'js',
+      format: 'cjs',
+      platform: 'node',
+      target: 'node26',
+      // import() of a sibling chunk becomes require() of it, which the loader resolves.
+      supported: {'dynamic-import': false},
+      // CommonJS has no import.meta: code that asks (createRequire(import.meta.url), say) gets the executable's.
+      define: {'import.meta.url': '__gwMetaUrl', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname'},
+      minifyWhitespace: true,
+      minifySyntax: true,
+    })
+    const cjsFile = path.join(chunkDir, name.replace(/\.js$/, '.cjs'))
+    writeFileSync(cjsFile, code)
+    chunks.push(name)
+    if (start.has(file)) embedded.push(`${JSON.stringify(name)}: function (${chunkParameters.join(', ')}) {\n${code}\n}`)
+    else assets[chunkAssetKey(name)] = cjsFile
+  }
+  verifyChunks(chunkDir, chunks.filter((name) => name !== path.basename(entry)))
+  const main = path.join(workDir, 'kubectl-gw.cjs')
+  writeFileSync(
+    main,
+    `'use strict'
+// Generated by scripts/sea.ts: the chunks every run needs, and a loader for the rest (SEA assets).
+var __gwMetaUrl = require('node:url').pathToFileURL(__filename).href
+const embedded = {
+${embedded.join(',\n')}
+}
+const requireChunk = (${chunkLoader})(embedded, (name) => require('node:sea').getAsset(${JSON.stringify(chunkAssetKey(''))} + name, 'utf8'), require)
+requireChunk(${JSON.stringify(path.basename(entry))})
+`,
+  )
+  return {main, assets}
+}
+
+/**
+ * The executable's module loader, written into its main script: a chunk is required by its file name,
+ * from the main script (embedded) or else compiled from its text (readChunk); anything else a chunk
+ * requires is a Node built-in, since everything else is bundled.
+ */
+const chunkLoader = `function chunkLoader(embedded, readChunk, requireBuiltin) {
+  const loaded = new Map()
+  function requireChunk(name) {
+    let chunk = loaded.get(name)
+    if (chunk) return chunk.exports
+    chunk = {exports: {}}
+    loaded.set(name, chunk)
+    const body = embedded[name] ?? requireBuiltin('node:vm').compileFunction(readChunk(name), ${JSON.stringify(chunkParameters)}, {filename: ${JSON.stringify(chunkAssetKey(''))} + name})
+    body.call(chunk.exports, chunk.exports, chunkRequire, chunk, __filename, __dirname, __gwMetaUrl)
+    return chunk.exports
+  }
+  function chunkRequire(id) {
+    return id.startsWith('./') ? requireChunk(id.slice(2)) : requireBuiltin(id)
+  }
+  return requireChunk
+}`
+
+/**
+ * Loads every chunk but the entry through the executable's loader, in a Node process: a chunk the
+ * CommonJS conversion broke fails the build, not a user's first run of the command that needs it.
+ * (Loading evaluates each chunk's top level; none starts anything there.)
+ */
+function verifyChunks(chunkDir: string, names: string[]): void {
+  const script = path.join(chunkDir, 'verify.cjs')
+  writeFileSync(
+    script,
+    `'use strict'
+var __gwMetaUrl = require('node:url').pathToFileURL(__filename).href
+const {readFileSync} = require('node:fs')
+const requireChunk = (${chunkLoader})({}, (name) => readFileSync(require('node:path').join(__dirname, name.replace(/\\.js$/, '.cjs')), 'utf8'), require)
+for (const name of ${JSON.stringify(names)}) requireChunk(name)
+`,
+  )
+  // A deprecation warning here would be printed to users: it fails the build too.
+  execFileSync(process.execPath, ['--throw-deprecation', script], {stdio: ['ignore', 'ignore', 'inherit']})
 }
 
 export interface SeaBuild {
