@@ -18,7 +18,7 @@ export interface KubeClientOptions {
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   return new HttpKubeClient(async () => {
     const [{loadClusterConnection}, {HttpsTransport}] = await Promise.all([import('./kubeconfig.ts'), import('./transport.ts')])
-    const connection = loadClusterConnection(options.selection)
+    const connection = await loadClusterConnection(options.selection)
     return new HttpsTransport(connection, {requestTimeoutMs: options.requestTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, tlsHandshakeTimeoutMs: options.tlsHandshakeTimeoutMs, debug: options.debug, env: options.selection.env})
   })
 }

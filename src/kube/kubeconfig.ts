@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
-import {parse as parseYaml} from 'yaml'
 import {UsageError} from '../errors.ts'
+import {parseBlockYaml} from './block-yaml.ts'
 
 /** The kubectl flags that choose a cluster connection. */
 export interface KubeconfigSelection {
@@ -75,7 +75,7 @@ export function kubeconfigPaths(selection: KubeconfigSelection): {paths: string[
   return {paths: [path.join(home, '.kube', 'config')], explicit: false}
 }
 
-function readKubeconfigFile(file: string, mustExist: boolean): Record<string, unknown> | undefined {
+async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Record<string, unknown> | undefined> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -88,7 +88,8 @@ function readKubeconfigFile(file: string, mustExist: boolean): Record<string, un
   }
   let parsed: unknown
   try {
-    parsed = parseYaml(text)
+    // Block YAML as kubectl writes it is read here; anything else by the full parser, loaded only then.
+    parsed = parseBlockYaml(text) ?? (await import('yaml')).parse(text)
   } catch (error) {
     const linePos = (error as {linePos?: {line: number}[]}).linePos?.[0]
     const where = linePos ? `${file}:${linePos.line}` : file
@@ -196,11 +197,11 @@ function inClusterConnection(selection: KubeconfigSelection): ClusterConnection 
 }
 
 /** Resolves the flags and kubeconfig files to one cluster connection, failing with exit 2 on bad input. */
-export function loadClusterConnection(selection: KubeconfigSelection): ClusterConnection {
+export async function loadClusterConnection(selection: KubeconfigSelection): Promise<ClusterConnection> {
   const {paths, explicit} = kubeconfigPaths(selection)
   const files: {file: string; config: Record<string, unknown>}[] = []
   for (const file of paths) {
-    const config = readKubeconfigFile(file, explicit)
+    const config = await readKubeconfigFile(file, explicit)
     if (config) files.push({file, config})
   }
   if (files.length === 0 && !selection.env.KUBECONFIG) {
@@ -317,11 +318,12 @@ function parseExec(raw: unknown, userName: string, file: string, baseDir: string
 }
 
 /** The context names the selected kubeconfig files define, merged as kubectl merges them. */
-export function kubeconfigContextNames(selection: KubeconfigSelection): string[] {
+export async function kubeconfigContextNames(selection: KubeconfigSelection): Promise<string[]> {
   const {paths, explicit} = kubeconfigPaths(selection)
-  const files = paths.flatMap((file) => {
-    const config = readKubeconfigFile(file, explicit)
-    return config ? [{file, config}] : []
-  })
+  const files: {file: string; config: Record<string, unknown>}[] = []
+  for (const file of paths) {
+    const config = await readKubeconfigFile(file, explicit)
+    if (config) files.push({file, config})
+  }
   return [...mergeKubeconfigs(files).contexts.keys()]
 }

@@ -53,44 +53,44 @@ users:
 write('ca.pem', 'not really a CA')
 
 describe('kubeconfig loading', () => {
-  it('merges KUBECONFIG files with the first file winning, as kubectl does', () => {
-    const connection = loadClusterConnection({env: {KUBECONFIG: `${first}:${second}`}})
+  it('merges KUBECONFIG files with the first file winning, as kubectl does', async () => {
+    const connection = await loadClusterConnection({env: {KUBECONFIG: `${first}:${second}`}})
     assert.equal(connection.contextName, 'alpha')
     assert.equal(connection.namespace, 'team-a')
     assert.equal(connection.token, 'first-token')
-    const shared = loadClusterConnection({context: 'shared', env: {KUBECONFIG: `${first}:${second}`}})
+    const shared = await loadClusterConnection({context: 'shared', env: {KUBECONFIG: `${first}:${second}`}})
     assert.equal(shared.server, 'https://127.0.0.1:6443', 'the first definition of "shared" wins')
     assert.equal(shared.namespace, 'default')
   })
 
-  it('reads a context defined only in the second file, resolving its relative paths there', () => {
-    const beta = loadClusterConnection({context: 'beta', env: {KUBECONFIG: `${first}:${second}`}})
+  it('reads a context defined only in the second file, resolving its relative paths there', async () => {
+    const beta = await loadClusterConnection({context: 'beta', env: {KUBECONFIG: `${first}:${second}`}})
     assert.equal(beta.server, 'https://127.0.0.2:6443')
     assert.equal(beta.caData?.toString(), 'not really a CA')
     assert.equal(beta.tokenFile, path.join(dir, 'token.txt'))
   })
 
-  it('defaults the namespace from flag, then context, then "default"', () => {
-    assert.equal(loadClusterConnection({namespace: 'flag-ns', env: {KUBECONFIG: first}}).namespace, 'flag-ns')
-    assert.equal(loadClusterConnection({env: {KUBECONFIG: first}}).namespace, 'team-a')
-    assert.equal(loadClusterConnection({context: 'shared', env: {KUBECONFIG: first}}).namespace, 'default')
+  it('defaults the namespace from flag, then context, then "default"', async () => {
+    assert.equal((await loadClusterConnection({namespace: 'flag-ns', env: {KUBECONFIG: first}})).namespace, 'flag-ns')
+    assert.equal((await loadClusterConnection({env: {KUBECONFIG: first}})).namespace, 'team-a')
+    assert.equal((await loadClusterConnection({context: 'shared', env: {KUBECONFIG: first}})).namespace, 'default')
   })
 
-  it('names an unknown context and lists the known ones', () => {
-    assert.throws(
+  it('names an unknown context and lists the known ones', async () => {
+    await assert.rejects(
       () => loadClusterConnection({context: 'nope', env: {KUBECONFIG: first}}),
       (error: unknown) => error instanceof UsageError && /context "nope" does not exist/.test(error.message) && /alpha, shared/.test(error.hint ?? ''),
     )
   })
 
-  it('rejects a --kubeconfig that does not exist and a file that is not YAML, with the line', () => {
-    assert.throws(() => loadClusterConnection({kubeconfig: path.join(dir, 'missing'), env: {}}), /cannot read kubeconfig .*missing: no such file/)
+  it('rejects a --kubeconfig that does not exist and a file that is not YAML, with the line', async () => {
+    await assert.rejects(() => loadClusterConnection({kubeconfig: path.join(dir, 'missing'), env: {}}), /cannot read kubeconfig .*missing: no such file/)
     const broken = write('broken.yaml', 'clusters:\n  - name: x\n   bad: [\n')
-    assert.throws(() => loadClusterConnection({kubeconfig: broken, env: {}}), (error: unknown) => error instanceof UsageError && /broken\.yaml:\d+ is not valid YAML/.test(error.message))
+    await assert.rejects(() => loadClusterConnection({kubeconfig: broken, env: {}}), (error: unknown) => error instanceof UsageError && /broken\.yaml:\d+ is not valid YAML/.test(error.message))
   })
 
-  it('ignores missing KUBECONFIG entries but fails when none is left', () => {
-    assert.equal(loadClusterConnection({env: {KUBECONFIG: `${path.join(dir, 'gone')}:${first}`}}).contextName, 'alpha')
-    assert.throws(() => loadClusterConnection({env: {KUBECONFIG: path.join(dir, 'gone')}}), /no kubeconfig found/)
+  it('ignores missing KUBECONFIG entries but fails when none is left', async () => {
+    assert.equal((await loadClusterConnection({env: {KUBECONFIG: `${path.join(dir, 'gone')}:${first}`}})).contextName, 'alpha')
+    await assert.rejects(() => loadClusterConnection({env: {KUBECONFIG: path.join(dir, 'gone')}}), /no kubeconfig found/)
   })
 })
