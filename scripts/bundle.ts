@@ -22,6 +22,10 @@ const result = await build({
   mainFields: ['module', 'main'],
   target: 'node22',
   sourcemap: 'linked',
+  // Whitespace and syntax only (identifiers stay; --verbose traces map to the sources): the package
+  // unpacks to 20 MB instead of 33 MB. Start-up did not move measurably (within 5 ms, the noise).
+  minifyWhitespace: true,
+  minifySyntax: true,
   metafile: true,
   logLevel: 'warning',
   // Resolved from node_modules at run time: loaded by a computed path (one schema module per Istio kind).
