@@ -89,7 +89,7 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Rec
   let parsed: unknown
   try {
     // Block YAML as kubectl writes it is read here; anything else by the full parser, loaded only then.
-    parsed = parseBlockYaml(text) ?? (await import('yaml')).parse(text)
+    parsed = parseBlockYaml(text) ?? (await import('./yaml-parser.ts')).parse(text)
   } catch (error) {
     const linePos = (error as {linePos?: {line: number}[]}).linePos?.[0]
     const where = linePos ? `${file}:${linePos.line}` : file
