@@ -2,7 +2,7 @@
 // from the npm install, 1.5x from the single executable; a cluster command within 2x of kubectl's).
 // Run: npm run build && npm run sea && node bench/startup.ts [--runs 30]
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -10,7 +10,12 @@ import {fileURLToPath} from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const runsFlag = process.argv.indexOf('--runs')
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 30
-const gw = path.join(root, 'bin', 'kubectl-gw')
+// Reached as an npm install reaches it: through a symlink like npm's bin link (the wrapper then
+// resolves it with readlink), running the checkout's pinned Node.
+const linkDir = mkdtempSync(path.join(tmpdir(), 'gw-bench-bin-'))
+const gw = path.join(linkDir, 'kubectl-gw')
+symlinkSync(path.join(root, 'bin', 'kubectl-gw'), gw)
+process.on('exit', () => rmSync(linkDir, {recursive: true, force: true}))
 const sea = path.join(root, 'dist', 'sea', 'kubectl-gw')
 const kubectl = process.env.KUBECTL ?? '/usr/bin/kubectl'
 
@@ -53,7 +58,7 @@ function printTable(title: string, medians: Map<string, number>, baselineName: s
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const nodeVersion = execFileSync(process.execPath, ['--version']).toString().trim()
   console.log(`start-up, median of ${runs} interleaved runs (node ${nodeVersion}, ${new Date().toISOString().slice(0, 10)}, ${process.env.GW_BENCH_NOTE ?? 'this machine'})`)
-  const pathWithPlugin = `${path.join(root, 'bin')}:${process.env.PATH}`
+  const pathWithPlugin = `${linkDir}:${process.env.PATH}`
   if (!existsSync(sea)) throw new Error(`${sea} is missing: run npm run sea first`)
   printTable(
     'client only (DESIGN.md: npm install within 2x of kubectl version --client, single executable within 1.5x)',
