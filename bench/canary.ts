@@ -10,7 +10,7 @@
 import {readFileSync} from 'node:fs'
 import os from 'node:os'
 import {parseArgs} from 'node:util'
-import type {KubeObject} from '../src/kube/client.ts'
+import type {KubeObject} from '../src/kube/objects.ts'
 import {createKubeClient} from '../src/kube/connect.ts'
 import {createSimulatedMesh, type SandboxMesh} from '../src/sandbox/mesh/index.ts'
 import {canaryWorldFile} from '../test/helpers/canary-world.ts'

@@ -2,7 +2,7 @@ import type {CanarySpec} from '../../src/canary/model.ts'
 import {gatewayPodsFor} from '../../src/canary/plan.ts'
 import type {MetricProvider} from '../../src/canary/provider.ts'
 import type {GwContext} from '../../src/context.ts'
-import type {KubeObject} from '../../src/kube/client.ts'
+import type {KubeObject} from '../../src/kube/objects.ts'
 import {createEnvoyProvider} from './envoy.ts'
 import {createPrometheusProvider} from './prometheus.ts'
 

@@ -1,5 +1,5 @@
 import {RouteListRouter, type Json} from '../../src/canary/route-list.ts'
-import type {KubeObject} from '../../src/kube/client.ts'
+import type {KubeObject} from '../../src/kube/objects.ts'
 
 /** Gateway API HTTPRoute: `spec.rules[]`, `backendRefs[].{name,weight}` (weight defaults to 1); host-level splits. */
 

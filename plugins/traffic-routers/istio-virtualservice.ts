@@ -1,5 +1,5 @@
 import {RouteListRouter, type Json} from '../../src/canary/route-list.ts'
-import type {KubeObject} from '../../src/kube/client.ts'
+import type {KubeObject} from '../../src/kube/objects.ts'
 
 /** Istio VirtualService: `spec.http[]` routes, `route[].destination.{host,subset}` with `weight`; subset- and host-level splits. */
 

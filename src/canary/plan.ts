@@ -4,7 +4,7 @@ import {ClusterError, UsageError} from '../errors.ts'
 import type {EnvoyPodRef} from '../envoy/admin.ts'
 import {servedIstioApis} from '../istio/api-versions.ts'
 import {defaultIngressSelector, findGatewayWorkload} from '../istio/gateway-workload.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {stagesOf, stageLabel, stageWeights, type CanarySpec, type CustomQuery, type RouteTarget, type SideSelector, type Weights} from './model.ts'
 import {shortHost, type LocatedRoute, type TrafficRouter} from './router.ts'
 

@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {canaryAnnotation, finishedPhases, type CanaryRecord, type Lock} from './model.ts'
 
 /** The run's record lives in one annotation on the route object, written with the weights. */

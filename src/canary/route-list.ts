@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import type {SplitKind, Weights} from './model.ts'
 import {namesDestination, shortHost, type HeaderRouteWanted, type LocatedRoute, type RouteKey, type RouteWanted, type TrafficRouter} from './router.ts'
 

@@ -1,6 +1,6 @@
 import type {GwContext} from '../context.ts'
 import {ExitCode, GwError, UsageError} from '../errors.ts'
-import type {KubeObject, ObjectRef} from '../kube/client.ts'
+import type {KubeObject, ObjectRef} from '../kube/objects.ts'
 import {evaluateGates} from './gates.ts'
 import {describeStage, exitCodeOf, initialState, step, type Action, type Command, type Observation} from './machine.ts'
 import {finishedPhases, stagesOf, type CanaryRecord, type CanarySpec, type CanaryState, type Evaluation, type Phase, type RouteTarget, type StageRecord, type Weights} from './model.ts'

@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 
 /**
  * Whether a VirtualService binds to a Gateway: one of its `gateways` names it as `name` (the

@@ -1,5 +1,5 @@
 import {stableJson} from '../kube/apply.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 
 /**
  * Lists whose order Istio ignores, per kind: a Gateway's servers and their hosts, the hosts,

@@ -1,5 +1,6 @@
 import {GwError, ExitCode} from '../errors.ts'
-import type {KubeClient, KubeObject} from './client.ts'
+import type {KubeClient} from './client.ts'
+import type {KubeObject} from './objects.ts'
 
 export const fieldManager = 'kubectl-gw'
 

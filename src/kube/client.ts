@@ -4,8 +4,6 @@ import type {HttpsTransport, KubeRequest, KubeResponse} from './transport.ts'
 import type {ClusterConnection} from './kubeconfig.ts'
 import type {KubeObject, ObjectRef} from './objects.ts'
 
-// The object types live in objects.ts (no cluster client needed to build or read an object); re-exported for callers of the client.
-export type {KubeObject, ObjectMeta, ObjectRef} from './objects.ts'
 
 export interface ApiResource {
   group: string

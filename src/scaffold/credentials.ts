@@ -1,5 +1,5 @@
 import type {GwContext} from '../context.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {credentialNamespace as istioCredentialNamespace} from '../istio/credentials.ts'
 import type {ClusterFacts} from './facts.ts'
 import {gatewayServers} from './shorthand.ts'

@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {defaultIngressNamespace, defaultIngressSelector} from '../istio/gateway-workload.ts'
 import type {NamespacedName} from '../istio/references.ts'
 

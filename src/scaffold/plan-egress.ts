@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {buildGateway, type GatewayServer} from '../istio/builders/gateway.ts'
 import {buildVirtualService} from '../istio/builders/virtual-service.ts'
 import {buildDestinationRule} from '../istio/builders/destination-rule.ts'

@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {buildHttpRoute, buildKubeGateway, type HttpRouteFilter, type HttpRouteMatch, type HttpRouteRule, type Listener} from '../istio/builders/gateway-api.ts'
 import {serviceRef} from '../istio/references.ts'
 import {destinationPort, planDestinationRules, planWorkloadObjects, type PlanInput} from './plan.ts'

@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {buildGateway} from '../istio/builders/gateway.ts'
 import {buildVirtualService, type HttpRouteRule, type RouteDestination} from '../istio/builders/virtual-service.ts'
 import {buildDestinationRule, type TrafficPolicy} from '../istio/builders/destination-rule.ts'

@@ -1,7 +1,7 @@
 import type {GwContext} from '../context.ts'
 import {UsageError} from '../errors.ts'
 import {checkOutDir} from '../local-files.ts'
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {clientDryRunFacts, type ClusterFacts} from './facts.ts'
 import type {Locator} from './locate.ts'
 import {schemaProblems, type SchemaProblem} from './parse-spec.ts'

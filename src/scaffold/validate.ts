@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/client.ts'
+import type {KubeObject} from '../kube/objects.ts'
 import {requiresWeightsSumTo100} from '../istio/api-versions.ts'
 import {labelSelectorString} from '../istio/gateway-workload.ts'
 import {hostProblem as certificateHostProblem} from '../certs/hosts.ts'

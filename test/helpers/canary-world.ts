@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {createKubeClient} from '../../src/kube/connect.ts'
-import type {KubeObject} from '../../src/kube/client.ts'
+import type {KubeObject} from '../../src/kube/objects.ts'
 import {startMeshSandbox, type MeshTestSandbox} from './sandbox-harness.ts'
 import {repoRoot} from './paths.ts'
 

@@ -1,20 +1,7 @@
 import {ExitCode} from '../../src/errors.ts'
 import {KubeApiError, type RequestIntent} from '../../src/kube/api-errors.ts'
-import {
-  HttpKubeClient,
-  splitApiVersion,
-  type ApiDiscovery,
-  type ApiResource,
-  type ApplyOptions,
-  type KubeClient,
-  type KubeObject,
-  type ListOptions,
-  type ObjectRef,
-  type PatchType,
-  type ServerVersion,
-  type UpdateOptions,
-  type WriteOptions,
-} from '../../src/kube/client.ts'
+import {HttpKubeClient, splitApiVersion, type ApiDiscovery, type ApiResource, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServerVersion, type UpdateOptions, type WriteOptions} from '../../src/kube/client.ts'
+import type {KubeObject, ObjectRef} from '../../src/kube/objects.ts'
 import type {ClusterConnection} from '../../src/kube/kubeconfig.ts'
 
 /** Kinds the fake serves unless told otherwise: enough for Istio ingress work. */

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parseAllDocuments} from 'yaml'
-import type {KubeObject} from '../../src/kube/client.ts'
+import type {KubeObject} from '../../src/kube/objects.ts'
 import {clientDryRunFacts, type ClusterFacts} from '../../src/scaffold/facts.ts'
 import {parseSpecText} from '../../src/scaffold/parse-spec.ts'
 import {planScaffold} from '../../src/scaffold/scaffold.ts'

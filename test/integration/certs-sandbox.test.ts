@@ -73,7 +73,7 @@ describe('certs against the sandbox, through the real kubeconfig', () => {
     assert.equal(created.code, 0, created.stderr)
     assert.match(created.stdout, /secret\/httpbin-credential created in istio-system/)
 
-    const secret = await kube?.get<{data: Record<string, string>} & import('../../src/kube/client.ts').KubeObject>({apiVersion: 'v1', kind: 'Secret', namespace: 'istio-system', name: 'httpbin-credential'})
+    const secret = await kube?.get<{data: Record<string, string>} & import('../../src/kube/objects.ts').KubeObject>({apiVersion: 'v1', kind: 'Secret', namespace: 'istio-system', name: 'httpbin-credential'})
     const cert = new X509Certificate(Buffer.from(secret?.data['tls.crt'] ?? '', 'base64'))
     const ca = new X509Certificate(Buffer.from(secret?.data['ca.crt'] ?? '', 'base64'))
     assert.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey), 'stored server certificate is signed by the stored ca.crt')

@@ -6,7 +6,7 @@ import {parse} from 'yaml'
 import {gatewayApiHttpRouteRouter} from '../../../plugins/traffic-routers/gateway-api-httproute.ts'
 import {headerRouteName, istioVirtualServiceRouter} from '../../../plugins/traffic-routers/istio-virtualservice.ts'
 import {UsageError} from '../../../src/errors.ts'
-import type {KubeObject} from '../../../src/kube/client.ts'
+import type {KubeObject} from '../../../src/kube/objects.ts'
 import {repoRoot} from '../../helpers/paths.ts'
 
 type Json = Record<string, unknown>

@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import type {KubeObject} from '../../../src/kube/client.ts'
+import type {KubeObject} from '../../../src/kube/objects.ts'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fixturesDir, planFixture, seed000Blocks, seed001Scaling, yamlObjects} from '../../helpers/scaffold-fixtures.ts'
