@@ -5,17 +5,17 @@ import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {measure} from './startup.ts'
+import {measure, npmBin} from './startup.ts'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const runsFlag = process.argv.indexOf('--runs')
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 20
-const gw = path.join(root, 'bin', 'kubectl-gw')
+// kubectl finds kubectl_complete-gw as on a machine with the npm package installed.
+const npm = npmBin()
+const gw = path.join(npm.dir, 'kubectl-gw')
 const kubectl = process.env.KUBECTL ?? '/usr/bin/kubectl'
 
 const stateDir = mkdtempSync(path.join(tmpdir(), 'gw-bench-completion-'))
-const env = {KUBECTL_GW_SANDBOX_DIR: stateDir, KUBECONFIG: path.join(stateDir, 'kubeconfig'), PATH: `${path.join(root, 'bin')}:${process.env.PATH}`}
+const env = {KUBECTL_GW_SANDBOX_DIR: stateDir, KUBECONFIG: path.join(stateDir, 'kubeconfig'), ...npm.env}
 execFileSync(gw, ['sandbox', 'up', '--detach'], {env: {...process.env, ...env}, stdio: 'ignore'})
 try {
   execFileSync(gw, ['certs', 'create', 'shop-credential', '--host', 'shop.example.com'], {env: {...process.env, ...env}, stdio: 'ignore'})

@@ -10,12 +10,19 @@ import {fileURLToPath} from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const runsFlag = process.argv.indexOf('--runs')
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 30
-// Reached as an npm install reaches it: through a symlink like npm's bin link (the wrapper then
-// resolves it with readlink), running the checkout's pinned Node.
-const linkDir = mkdtempSync(path.join(tmpdir(), 'gw-bench-bin-'))
-const gw = path.join(linkDir, 'kubectl-gw')
-symlinkSync(path.join(root, 'bin', 'kubectl-gw'), gw)
-process.on('exit', () => rmSync(linkDir, {recursive: true, force: true}))
+
+/**
+ * A bin folder as `npm install -g` makes it: kubectl-gw and kubectl_complete-gw linked to the
+ * package's bin scripts, which run with the `node` first on PATH (here the Node running the benchmark).
+ */
+export function npmBin(): {dir: string; env: {PATH: string}} {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-bench-bin-'))
+  symlinkSync(path.join(root, 'bin', 'run.js'), path.join(dir, 'kubectl-gw'))
+  symlinkSync(path.join(root, 'bin', 'complete.js'), path.join(dir, 'kubectl_complete-gw'))
+  process.on('exit', () => rmSync(dir, {recursive: true, force: true}))
+  return {dir, env: {PATH: `${dir}:${path.dirname(process.execPath)}:${process.env.PATH}`}}
+}
+
 const sea = path.join(root, 'dist', 'sea', 'kubectl-gw')
 const kubectl = process.env.KUBECTL ?? '/usr/bin/kubectl'
 
@@ -58,7 +65,8 @@ function printTable(title: string, medians: Map<string, number>, baselineName: s
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const nodeVersion = execFileSync(process.execPath, ['--version']).toString().trim()
   console.log(`start-up, median of ${runs} interleaved runs (node ${nodeVersion}, ${new Date().toISOString().slice(0, 10)}, ${process.env.GW_BENCH_NOTE ?? 'this machine'})`)
-  const pathWithPlugin = `${linkDir}:${process.env.PATH}`
+  const npm = npmBin()
+  const gw = path.join(npm.dir, 'kubectl-gw')
   if (!existsSync(sea)) throw new Error(`${sea} is missing: run npm run sea first`)
   printTable(
     'client only (DESIGN.md: npm install within 2x of kubectl version --client, single executable within 1.5x)',
@@ -66,11 +74,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       [
         {name: 'node -e 0', command: process.execPath, args: ['-e', '0']},
         {name: 'kubectl version --client', command: kubectl, args: ['version', '--client']},
-        {name: 'kubectl-gw version --client', command: gw, args: ['version', '--client']},
-        {name: 'kubectl-gw --help', command: gw, args: ['--help']},
+        {name: 'kubectl-gw version --client', command: gw, args: ['version', '--client'], env: npm.env},
+        {name: 'kubectl-gw --help', command: gw, args: ['--help'], env: npm.env},
         {name: 'single executable: kubectl-gw version --client', command: sea, args: ['version', '--client']},
         {name: 'single executable: kubectl-gw --help', command: sea, args: ['--help']},
-        {name: 'kubectl gw version --client', command: kubectl, args: ['gw', 'version', '--client'], env: {PATH: pathWithPlugin}},
+        {name: 'kubectl gw version --client', command: kubectl, args: ['gw', 'version', '--client'], env: npm.env},
       ],
       runs,
     ),
@@ -79,7 +87,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 
   // Against a cluster: the sandbox, detached, in a throwaway state dir.
   const stateDir = mkdtempSync(path.join(tmpdir(), 'gw-bench-startup-'))
-  const env = {KUBECTL_GW_SANDBOX_DIR: stateDir, KUBECONFIG: path.join(stateDir, 'kubeconfig')}
+  const env = {KUBECTL_GW_SANDBOX_DIR: stateDir, KUBECONFIG: path.join(stateDir, 'kubeconfig'), ...npm.env}
   execFileSync(gw, ['sandbox', 'up', '--detach'], {env: {...process.env, ...env}, stdio: 'ignore'})
   try {
     printTable(

@@ -46,7 +46,7 @@ describe('the npm package: packed, installed globally into a temporary prefix, r
   })
 
   it('ships what runs and nothing else', () => {
-    for (const needed of ['bin/kubectl-gw', 'bin/kubectl_complete-gw', 'bin/run.js', 'dist/bundle/main.js', 'dist/bundle/commands.js', 'oclif.manifest.json', 'LICENSE', 'README.md', 'package.json']) {
+    for (const needed of ['bin/run.js', 'bin/complete.js', 'dist/bundle/main.js', 'dist/bundle/commands.js', 'oclif.manifest.json', 'LICENSE', 'README.md', 'package.json']) {
       assert.ok(files.includes(needed), `${needed} is packed`)
     }
     const stray = files.filter((f) => !/^(bin\/|dist\/bundle\/|oclif\.manifest\.json$|LICENSE$|README\.md$|package\.json$)/.test(f))
