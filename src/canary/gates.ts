@@ -34,6 +34,15 @@ function bucketOf(value: number, side: SideWindow): {index: number; lower: numbe
   return {index: at, lower: at === 0 ? 0 : bounds[at - 1]!, upper: bounds[at] ?? Number.POSITIVE_INFINITY}
 }
 
+/** Requests slower than `edge` ms in a side's window histogram (cumulative buckets); undefined when `edge` is not one of its bounds. */
+function slowerThan(side: SideWindow, edge: number): {slow: number; total: number} | undefined {
+  const buckets = side.latency?.buckets
+  const atEdge = buckets?.find((b) => b.le === edge)
+  const total = buckets?.find((b) => b.le === Number.POSITIVE_INFINITY)?.count
+  if (!atEdge || total === undefined || total <= 0) return undefined
+  return {slow: total - atEdge.count, total}
+}
+
 const percent = (x: number) => `${(Math.round(x * 10000) / 100).toString()}%`
 const ms = (x: number) => `${Math.round(x * 10) / 10}ms`
 
@@ -141,8 +150,17 @@ export function evaluateGates(spec: CanarySpec, measurement: Measurement | {erro
         // Inside one bucket a histogram cannot order two quantiles (its error is the bucket's width): not shown worse.
         const canaryBucket = bucketOf(canaryP99, canary)
         const sameBucket = canaryBucket.index <= bucketOf(stableP99, stable).index
-        const worse = ratio > spec.maxLatencyRatio && !sameBucket
-        const note = ratio > spec.maxLatencyRatio && sameBucket ? `, both in the ${canaryBucket.lower}-${canaryBucket.upper}ms bucket: not distinguishable` : ''
+        let worse = ratio > spec.maxLatencyRatio && !sameBucket
+        let note = ratio > spec.maxLatencyRatio && sameBucket ? `, both in the ${canaryBucket.lower}-${canaryBucket.upper}ms bucket: not distinguishable` : ''
+        // A bucket up is not yet worse: two p99s on either side of a bucket edge may be the same tail. The
+        // counts say it exactly: the share of requests slower than that edge, one-sided Fisher at the same alpha.
+        const canaryTail = worse ? slowerThan(canary, canaryBucket.lower) : undefined
+        const stableTail = worse ? slowerThan(stable, canaryBucket.lower) : undefined
+        if (canaryTail && stableTail) {
+          const pValue = fisherExactGreater(canaryTail.slow, canaryTail.total, stableTail.slow, stableTail.total)
+          worse = pValue < alpha
+          note = `; slower than ${canaryBucket.lower}ms: canary ${percent(canaryTail.slow / canaryTail.total)} (${canaryTail.slow}/${canaryTail.total}) vs stable ${percent(stableTail.slow / stableTail.total)} (${stableTail.slow}/${stableTail.total}), Fisher p=${pValue.toPrecision(2)}${worse ? ': significantly slower' : ': not significantly slower'}`
+        }
         gates.push({gate: 'p99-vs-stable', verdict: worse ? 'fail' : 'pass', value: ratio, bound, canary: canaryP99, stable: stableP99, detail: `p99 canary ${ms(canaryP99)} vs stable ${ms(stableP99)} (x${ratio.toFixed(2)})${note}`})
       }
     }

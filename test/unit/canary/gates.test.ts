@@ -84,6 +84,20 @@ describe('the one gate evaluator', () => {
     assert.equal(gate(above, 'p99-vs-stable').verdict, 'fail')
   })
 
+  it('p99s either side of a bucket edge are judged by the share slower than that edge (identical tails pass)', () => {
+    // Seen on the sandbox with two identical workloads: 1.1 % vs 0.9 % of requests at 30 ms put one p99
+    // in the 25-50 ms bucket and the other below 25 ms, a ratio of ~3, though the tails are the same.
+    const edge = evaluateGates(canarySpec(), measurement(side(5000, 0, {fastMs: 8, slowMs: 30, share: 0.011}), side(5000, 0, {fastMs: 8, slowMs: 30, share: 0.009})))
+    const g = gate(edge, 'p99-vs-stable')
+    assert.ok(g.value! > 1.2, `ratio ${g.value}`)
+    assert.equal(g.verdict, 'pass')
+    assert.match(g.detail, /slower than 25ms: canary 1\.1% \(55\/5000\) vs stable 0\.9% \(45\/5000\), Fisher p=0\.\d+: not significantly slower/)
+    // Three times the stable's share slower than 25 ms is a slower canary.
+    const tripled = evaluateGates(canarySpec(), measurement(side(5000, 0, {fastMs: 8, slowMs: 30, share: 0.03}), side(5000, 0, {fastMs: 8, slowMs: 30, share: 0.009})))
+    assert.equal(gate(tripled, 'p99-vs-stable').verdict, 'fail')
+    assert.match(gate(tripled, 'p99-vs-stable').detail, /significantly slower$/)
+  })
+
   it('fixed --max-latency and --query bounds, with no-data values holding', () => {
     const spec = canarySpec({compareStable: 'off', maxLatencyMs: 100, queries: [{name: 'p95', promql: 'x', op: '<=', bound: 300}, {name: 'apdex', promql: 'y', op: '>=', bound: 0.9}]})
     const e = evaluateGates(spec, measurement(side(100, 0, {fastMs: 8, slowMs: 400, share: 0.05}), side(0, 0), [{name: 'p95', value: 250}, {name: 'apdex', value: noData('no series')}]))
