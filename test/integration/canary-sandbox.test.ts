@@ -124,6 +124,33 @@ describe('kubectl gw canary on the sandbox (built CLI, real kubectl)', () => {
     ])
   })
 
+  it('Gateway API: an HTTPRoute split promotes, and rolls back when its canary backend fails', async () => {
+    const fixture = path.join(repoRoot, 'test', 'fixtures', 'canary', 'app-httproute.yaml')
+    const applied = await world.kubectl(['apply', '-f', fixture])
+    assert.equal(applied.code, 0, applied.stderr)
+    const backendWeights = async () => ((await kubectlJson(['get', 'httproute', 'app-route', '-n', 'default'])).spec.rules[0].backendRefs as Json[]).map((b) => `${b.name}=${b.weight}`)
+    const run = await runGw(['canary', 'httproute/app-route', '--steps', '50,100', '--interval', '800ms', '-o', 'json'], env)
+    assert.equal(run.code, 0, run.stderr)
+    assert.deepEqual(await backendWeights(), ['app-stable=0', 'app-canary=100'])
+    assert.equal((run.events[0]!.target as Json).router, 'gateway-api-httproute')
+    const look = run.events.find((e) => e.type === 'look')!
+    assert.equal(look.verdict, 'pass', JSON.stringify(look.evaluation))
+    assert.ok(((look.evaluation as Json).canary as Json).requests > 0, 'the Gateway API gateway carried canary traffic')
+
+    // The same route from the start, its canary backend failing: judged by destination_service_name, rolled back.
+    await world.kubectl(['delete', 'httproute', 'app-route', '-n', 'default'])
+    assert.equal((await world.kubectl(['apply', '-f', fixture])).code, 0)
+    assert.equal((await runGw(['sandbox', 'fault', 'app-service-canary', '--error-rate', '0.2'], env)).code, 0)
+    try {
+      const failing = await runGw(['canary', 'httproute/app-route', '--steps', '25,50,100', '--interval', '800ms', '-o', 'json'], env)
+      assert.equal(failing.code, 1, failing.stderr)
+      assert.equal(failing.events.at(-1)!.phase, 'RolledBack')
+      assert.deepEqual(await backendWeights(), ['app-stable=100', 'app-canary=0'])
+    } finally {
+      await runGw(['sandbox', 'fault', 'app-service-canary', '--clear'], env)
+    }
+  })
+
   it('sandbox fault on the canary rolls back to 100/0 (exit 1), judged against the stable', async () => {
     const fault = await runGw(['sandbox', 'fault', 'app-service-canary', '--error-rate', '0.2'], env)
     assert.equal(fault.code, 0, fault.stderr)
