@@ -109,7 +109,7 @@ function swapModule(from: RegExp, to: string): Plugin {
 
 // A chunk becomes the body of this function: CommonJS, with `require` resolving its sibling chunks.
 const chunkParameters = ['exports', 'require', 'module', '__filename', '__dirname', '__gwMetaUrl']
-export const chunkAssetKey = (name: string) => `chunks/${name}`
+const chunkAssetKey = (name: string) => `chunks/${name}`
 
 /**
  * The chunks every run loads: the entry, what it imports statically, and what the entry itself imports
