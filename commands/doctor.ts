@@ -46,6 +46,10 @@ unreachable or forbidden.`
     bundle: Flags.string({description: 'Write resources (Secret values removed), config_dumps, clusters, stats and the report to this .tar.gz.'}),
     'config-dump': Flags.string({description: 'Analyse a saved Envoy config_dump JSON file offline (no cluster).', exclusive: ['skip-envoy', 'bundle', 'gateway']}),
     'envoy-timeout': Flags.string({description: 'Per Envoy admin request (e.g. 5s).', default: '5s'}),
+    'traffic-window': Flags.string({
+      description: "Judge the gateways' traffic (5xx, no route) on what their counters add over this window, read twice; 0 judges the counters since Envoy started.",
+      default: '1s',
+    }),
   }
 
   async run(): Promise<DoctorReport> {
@@ -58,6 +62,7 @@ unreachable or forbidden.`
     const trace = flags.host ? {host: flags.host.toLowerCase(), path: (flags.path ?? '/').startsWith('/') ? (flags.path ?? '/') : `/${flags.path}`, headers: parseHeaders(flags.header ?? [])} : undefined
     const graph = flags.graph as 'mermaid' | undefined
     const envoyTimeoutMs = parseDuration(flags['envoy-timeout'], '--envoy-timeout', {bareNumberUnit: 's'})
+    const trafficWindowMs = parseDuration(flags['traffic-window'], '--traffic-window', {bareNumberUnit: 's'})
     const {report} = flags['config-dump']
       ? await runDoctorOffline(this.gwContext(), {configDump: flags['config-dump'], checks: doctorChecks, trace, graph})
       : await runDoctor(this.gwContext(), {
@@ -69,6 +74,7 @@ unreachable or forbidden.`
           graph,
           bundle: flags.bundle,
           envoyTimeoutMs,
+          trafficWindowMs,
         })
     await this.print(report, doctorView)
     if (failsOn(report, flags['fail-on'] as 'error' | 'warning' | 'none')) this.setExitCode(1)

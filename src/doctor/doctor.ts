@@ -26,6 +26,8 @@ export interface DoctorRequest {
   checks: readonly DoctorCheck[]
   /** Per Envoy admin request (ms). */
   envoyTimeoutMs?: number
+  /** `--traffic-window`: traffic is judged on what the gateway's counters add over this (ms); 0: since Envoy started. */
+  trafficWindowMs?: number
   /** `--host/--path/--header`: trace one request. */
   trace?: TraceRequest
   graph?: 'mermaid'
@@ -134,6 +136,7 @@ export async function runDoctor(ctx: GwContext, request: DoctorRequest): Promise
           const [proxies, istiod] = await Promise.all([
             readGatewayProxies(ctx, targets, {
               timeoutMs: request.envoyTimeoutMs,
+              trafficWindowMs: request.trafficWindowMs,
               keepRaw: request.bundle !== undefined,
               onPod: (proxy, done, total) => update(`Envoy on the gateway pods: ${done}/${total} (${proxy.pod.namespace}/${proxy.pod.name}${proxy.unreachable ? `: ${proxy.unreachable.reason}` : proxy.configSource === 'shared' ? ': same config as its group' : ''})`),
             }),

@@ -11,7 +11,7 @@ import type {GwContext} from '../context.ts'
 import {parseClusters, parseServerState, type ClusterHealth} from '../envoy/clusters.ts'
 import {clusterListPath, clusterLists, configDumpWithoutClusters, parseClusterList, parseConfigDump, type EnvoyConfig} from '../envoy/config-dump.ts'
 import {EnvoyAdminError, podProxyPath, type EnvoyPodRef} from '../envoy/admin.ts'
-import {parseExposition, type Sample} from '../metrics/exposition.ts'
+import {counterDeltas, parseExposition, type Sample} from '../metrics/exposition.ts'
 import type {Pod} from '../kube/objects.ts'
 import {objectKey} from '../istio/bindings.ts'
 import {labelsMatch, podIsReady} from '../istio/gateway-workload.ts'
@@ -30,7 +30,10 @@ export interface GatewayProxy {
   /** full: this pod's own dump; shared: the dump of another pod of its group, whose route versions match. */
   configSource?: 'full' | 'shared'
   clusters?: ClusterHealth[]
+  /** The stats as last read: counters since Envoy started. */
   stats?: Sample[]
+  /** What the counters added over the traffic window (`--traffic-window`): what the gateway does now. */
+  recentStats?: {windowMs: number; samples: Sample[]}
   /** Raw bytes kept for --bundle. */
   raw: {configDump?: Buffer; clusters?: Buffer; stats?: Buffer}
 }
@@ -44,6 +47,12 @@ export const doctorStatsFilter = 'istio_requests_total|update_rejected'
 export interface LiveOptions {
   /** Per admin request (ms). */
   timeoutMs?: number
+  /**
+   * The stats are read again this long (at least) after the first read, so traffic is judged on what
+   * it does now, not on counters since Envoy started (a fault of the last minute on a gateway up for
+   * weeks would never show). 0: one read.
+   */
+  trafficWindowMs?: number
   keepRaw?: boolean
   onPod?: (proxy: GatewayProxy, done: number, total: number) => void
 }
@@ -97,15 +106,34 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
   let done = 0
   const finish = (proxy: GatewayProxy) => options.onPod?.(proxy, ++done, proxies.length)
 
+  const statsPath = `stats/prometheus?filter=${encodeURIComponent(doctorStatsFilter)}`
+  const firstStatsAt = new Map<GatewayProxy, number>()
   // Per-pod summaries for every pod; the door bounds concurrency and time per pod.
   const perPod = async (proxy: GatewayProxy) => {
     try {
-      const [info, stats] = await Promise.all([get(proxy.pod, 'server_info'), get(proxy.pod, `stats/prometheus?filter=${encodeURIComponent(doctorStatsFilter)}`)])
+      const [info, stats] = await Promise.all([get(proxy.pod, 'server_info'), get(proxy.pod, statsPath)])
+      firstStatsAt.set(proxy, ctx.clock.now().getTime())
       proxy.serverState = parseServerState(info)
       proxy.stats = parseExposition(stats.toString())
       if (options.keepRaw) proxy.raw.stats = stats
     } catch (error) {
       proxy.unreachable = unreachable(error)
+    }
+  }
+  // The second read, once the window has passed since the first (the dumps above usually fill most of it).
+  const readRecent = async (proxy: GatewayProxy, windowMs: number) => {
+    const first = firstStatsAt.get(proxy)
+    if (first === undefined || proxy.unreachable || !proxy.stats) return
+    const wait = first + windowMs - ctx.clock.now().getTime()
+    if (wait > 0) await ctx.clock.sleep(wait)
+    try {
+      const stats = await get(proxy.pod, statsPath)
+      const before = proxy.stats
+      proxy.stats = parseExposition(stats.toString())
+      proxy.recentStats = {windowMs: ctx.clock.now().getTime() - first, samples: counterDeltas(proxy.stats, before)}
+      if (options.keepRaw) proxy.raw.stats = stats
+    } catch {
+      // The first read stands: traffic is judged since Envoy started, as with no window.
     }
   }
   const readConfig = async (proxy: GatewayProxy) => {
@@ -188,6 +216,8 @@ export async function readGatewayProxies(ctx: GwContext, targets: {pod: Pod; gat
       )
     }),
   )
+  const windowMs = options.trafficWindowMs ?? 0
+  if (windowMs > 0) await Promise.all(proxies.map((proxy) => readRecent(proxy, windowMs)))
   return proxies
 }
 

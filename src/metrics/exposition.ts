@@ -98,3 +98,13 @@ export function sumSamples(samples: readonly Sample[], name: string, filter: Lab
   for (const sample of samples) if (sample.name === name && matchesLabels(sample.labels, filter)) total += sample.value
   return total
 }
+
+/** Per series, what a counter added between two reads; a counter that went down was reset, so the later value stands. */
+export function counterDeltas(after: Sample[], before: Sample[]): Sample[] {
+  const key = (s: Sample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`
+  const previous = new Map(before.map((s) => [key(s), s.value]))
+  return after.map((s) => {
+    const was = previous.get(key(s)) ?? 0
+    return {...s, value: s.value >= was ? s.value - was : s.value}
+  })
+}

@@ -136,9 +136,12 @@ describe('doctor on the sandbox, with setups applied by real kubectl', () => {
   let harness: MeshTestSandbox
   let kube: KubeClient
 
-  async function doctor(): Promise<DoctorReport> {
-    const ctx = {...fakeContext({kube, envoy: createEnvoyAdmin(kube, {timeoutMs: 10_000}), io: captureIo()}), clock: {now: () => new Date(), sleep: async () => undefined}}
-    return (await runDoctor(ctx, {skipEnvoy: false, checks: doctorChecks})).report
+  async function doctor(request: {trafficWindowMs?: number} = {}): Promise<DoctorReport> {
+    // The clock's sleep is simulated time: waiting out the traffic window runs that much mesh traffic.
+    let slept = 0
+    const clock = {now: () => new Date(Date.now() + slept), sleep: async (ms: number) => void ((slept += ms), harness.mesh.runTraffic(ms / 1000))}
+    const ctx = {...fakeContext({kube, envoy: createEnvoyAdmin(kube, {timeoutMs: 10_000}), io: captureIo()}), clock}
+    return (await runDoctor(ctx, {skipEnvoy: false, checks: doctorChecks, ...request})).report
   }
   const codes = (report: DoctorReport) => [...new Set(report.findings.map((f) => f.code))].sort()
 
@@ -180,10 +183,28 @@ describe('doctor on the sandbox, with setups applied by real kubectl', () => {
     const report = await doctor()
     const high = report.findings.filter((f) => f.code === 'EnvoyHighErrorRate')
     assert.equal(high.length, 1, JSON.stringify(report.findings, null, 2))
-    assert.match(high[0]!.message, /^httpbin\.default\.svc\.cluster\.local: \d+\.\d% of \d+ requests through this gateway failed \(500 /)
+    assert.match(high[0]!.message, /^httpbin\.default\.svc\.cluster\.local: \d+\.\d% of \d+ requests through this gateway failed since Envoy started \(500 /)
     assert.equal(high[0]!.gateway, 'default/shop-gateway')
     const cleared = await harness.kubectl(['annotate', 'deployment/httpbin', '-n', 'default', `${faultAnnotation}-`])
     assert.equal(cleared.code, 0, cleared.stderr)
+  })
+
+  it('a fault of the last seconds shows over the traffic window, where the counters since Envoy started hide it', async () => {
+    harness.mesh.runTraffic(3600)
+    const annotated = await harness.kubectl(['annotate', '--overwrite', 'deployment/httpbin', '-n', 'default', `${faultAnnotation}=${formatFault({errorRate: 0.6, latencyMs: 0})}`])
+    assert.equal(annotated.code, 0, annotated.stderr)
+    try {
+      harness.mesh.runTraffic(2)
+      const counters = await doctor()
+      assert.deepEqual(counters.findings.filter((f) => f.code === 'EnvoyHighErrorRate'), [], 'two seconds of errors are lost in an hour of counters')
+      const windowed = await doctor({trafficWindowMs: 3000})
+      const high = windowed.findings.filter((f) => f.code === 'EnvoyHighErrorRate')
+      assert.equal(high.length, 1, JSON.stringify(windowed.findings, null, 2))
+      assert.match(high[0]!.message, /^httpbin\.default\.svc\.cluster\.local: [5-7]\d\.\d% of \d+ requests through this gateway failed in the last 3\.\ds \(500 /)
+    } finally {
+      const cleared = await harness.kubectl(['annotate', 'deployment/httpbin', '-n', 'default', `${faultAnnotation}-`])
+      assert.equal(cleared.code, 0, cleared.stderr)
+    }
   })
 
   it('broken setups make each expected code appear', async () => {

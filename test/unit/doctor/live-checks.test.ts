@@ -5,7 +5,7 @@ import {doctorChecks} from '../../../plugins/doctor-checks/index.ts'
 import {runChecks} from '../../../src/doctor/check.ts'
 import type {GatewayProxy} from '../../../src/doctor/live.ts'
 import type {EnvoyConfig} from '../../../src/envoy/config-dump.ts'
-import type {Sample} from '../../../src/metrics/exposition.ts'
+import {counterDeltas, type Sample} from '../../../src/metrics/exposition.ts'
 import {snapshotFromObjects} from '../../../src/snapshot/snapshot.ts'
 import {doctorFixtures, readObjects} from '../../helpers/doctor-fixtures.ts'
 import {selfSignedCert} from '../../helpers/test-certs.ts'
@@ -79,6 +79,37 @@ describe('live checks on what Envoy has (synthetic gateway pods over the base fi
   for (const [name, proxies, expected, istiod] of cases) {
     it(`${name}: ${expected.join(', ') || 'nothing'}`, async () => assert.deepEqual(await liveCodes(proxies, istiod), expected))
   }
+
+  it('traffic is judged on the window when it saw enough requests, else on the counters since Envoy started', async () => {
+    const httpbin = 'httpbin.default.svc.cluster.local'
+    const messages = async (stats: Sample[], recent: Sample[] | undefined) => {
+      const snapshot = snapshotFromObjects(readObjects(path.join(doctorFixtures, 'base.yaml')), {now: new Date()})
+      const items = [proxy('gw-a', (p) => Object.assign(p, {stats, recentStats: recent && {windowMs: 1000, samples: recent}}))]
+      snapshot.set('GatewayProxy', {status: 'ok', items})
+      snapshot.set('IstiodMetric', {status: 'ok', items: []})
+      const run = await runChecks(doctorChecks.filter((c) => c.id === 'envoy-traffic'), snapshot)
+      return run.findings.map((f) => f.message)
+    }
+    // Up for weeks, failing half its requests for the last second: 0.7 % since Envoy started.
+    const weeks = [requests(httpbin, 200, '-', 10000), requests(httpbin, 500, '-', 70)]
+    assert.deepEqual(await messages(weeks, [requests(httpbin, 200, '-', 20), requests(httpbin, 500, '-', 20)]), [
+      `${httpbin}: 50.0% of 40 requests through this gateway failed in the last 1.0s (500 -: 20)`,
+    ])
+    assert.deepEqual(await messages(weeks, undefined), [], 'with one read, the fault is lost in the counters')
+    // Failing since Envoy started, healthy now: the window says so.
+    const fixed = [requests(httpbin, 200, '-', 700), requests(httpbin, 503, 'UH', 300)]
+    assert.deepEqual(await messages(fixed, [requests(httpbin, 200, '-', 50), requests(httpbin, 503, 'UH', 0)]), [])
+    // A quiet window (under 20 requests) leaves the counters since Envoy started, said as such.
+    assert.deepEqual(await messages(fixed, [requests(httpbin, 200, '-', 3)]), [`${httpbin}: 30.0% of 1000 requests through this gateway failed since Envoy started (503 UH: 300)`])
+    // No route: the window's count when it saw enough traffic.
+    assert.deepEqual(await messages([requests(httpbin, 200, '-', 1000), requests('unknown', 404, 'NR', 9)], [requests(httpbin, 200, '-', 30), requests('unknown', 404, 'NR', 0)]), [])
+  })
+
+  it('counter deltas: per series, and a counter that went down restarted (its value is the delta)', () => {
+    const before = [requests('a', 200, '-', 10), requests('b', 200, '-', 50)]
+    const after = [requests('a', 200, '-', 25), requests('b', 200, '-', 4), requests('c', 500, '-', 2)]
+    assert.deepEqual(counterDeltas(after, before).map((s) => s.value), [15, 4, 2])
+  })
 
   it('pods sharing one config are judged once, the finding naming how many', async () => {
     const shared = healthyConfig()
