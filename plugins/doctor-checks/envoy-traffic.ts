@@ -72,6 +72,7 @@ export const envoyTraffic: DoctorCheck = {
         found.push(
           finding('EnvoyHighErrorRate', podResource(first), `${destination}: ${share}% of ${Math.round(tally.total)} requests through this gateway failed ${when} (${top})`, {
             hint: namespace ? `kubectl -n ${namespace} logs -l app=${name} --tail=50   # and: kubectl -n ${namespace} get pods -l app=${name}` : `kubectl get svc -A | grep ${destination}`,
+            about: {service: destination},
           }),
         )
       }

@@ -69,8 +69,8 @@ export function sortFindings(findings: ReportedFinding[]): ReportedFinding[] {
 
 export function buildReport(findings: Finding[], skipped: SkippedCheck[], ran: number, snapshot: SnapshotData, request: Pick<DoctorRequest, 'namespace' | 'gateway'>): DoctorReport {
   const groupOf = gatewayGrouper(snapshot)
-  let reported: ReportedFinding[] = findings.map((f) => {
-    const gateway = groupOf(f)
+  let reported: ReportedFinding[] = findings.map(({about, ...f}) => {
+    const gateway = groupOf({...f, about})
     return gateway ? {...f, gateway} : f
   })
   if (request.namespace) reported = reported.filter((f) => f.resource.namespace === undefined || f.resource.namespace === request.namespace || f.gateway?.startsWith(`${request.namespace}/`))

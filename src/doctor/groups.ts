@@ -2,7 +2,9 @@
 import type {Finding} from '../findings/catalog.ts'
 import {objectKey, referencedGateways} from '../istio/bindings.ts'
 import {credentialReferences} from '../istio/credentials.ts'
+import {routeDestinations} from '../istio/destinations.ts'
 import {gatewayWorkloadFinder} from '../istio/gateway-workload.ts'
+import {serviceFqdn} from '../istio/references.ts'
 import type {Snapshot} from '../snapshot/snapshot.ts'
 
 const ok = (snapshot: Snapshot, kind: Parameters<Snapshot['state']>[0]) => snapshot.state(kind).status === 'ok'
@@ -30,6 +32,29 @@ export function gatewayGrouper(snapshot: Snapshot): (finding: Finding) => string
       for (const pod of workloadOf(gateway.spec?.selector ?? {})?.pods ?? []) if (!byPod.has(`${pod.namespace}/${pod.name}`)) byPod.set(`${pod.namespace}/${pod.name}`, objectKey(gateway))
     }
   }
+  // A pod's finding about one Service (its traffic there) goes under a Gateway that routes to that Service.
+  const routingTo = new Map<string, string[]>()
+  const routes = (gateway: string, service: string) => routingTo.set(service, [...(routingTo.get(service) ?? []), gateway])
+  if (ok(snapshot, 'VirtualService')) {
+    for (const vs of snapshot.items('VirtualService')) {
+      const services = new Set(routeDestinations(vs).flatMap((d) => (d.destination.host ? [serviceFqdn(d.destination.host, vs.metadata.namespace ?? '')] : [])))
+      for (const {ref} of referencedGateways(vs, byKey)) for (const service of services) routes(`${ref.namespace}/${ref.name}`, service)
+    }
+  }
+  if (ok(snapshot, 'HTTPRoute')) {
+    for (const route of snapshot.items('HTTPRoute')) {
+      const namespace = route.metadata.namespace ?? ''
+      const services = new Set((route.spec?.rules ?? []).flatMap((rule) => rule.backendRefs ?? []).filter((b) => (b.kind ?? 'Service') === 'Service').map((b) => serviceFqdn(b.name, b.namespace ?? namespace)))
+      for (const parent of route.spec?.parentRefs ?? []) for (const service of services) routes(`${parent.namespace ?? namespace}/${parent.name}`, service)
+    }
+  }
+  const podGateways = new Map<string, Set<string>>()
+  if (ok(snapshot, 'GatewayProxy')) for (const proxy of snapshot.items('GatewayProxy')) podGateways.set(`${proxy.pod.namespace}/${proxy.pod.name}`, new Set(proxy.gateways))
+  const gatewayRoutingFrom = (pod: string, service: string) => {
+    const served = podGateways.get(pod)
+    return (routingTo.get(service) ?? []).filter((gateway) => served?.has(gateway)).sort()[0]
+  }
+
   return (finding) => {
     const key = `${finding.resource.namespace ?? ''}/${finding.resource.name}`
     switch (finding.resource.kind) {
@@ -40,7 +65,7 @@ export function gatewayGrouper(snapshot: Snapshot): (finding: Finding) => string
       case 'Secret':
         return bySecret.get(key)
       case 'Pod':
-        return byPod.get(key)
+        return (finding.about && gatewayRoutingFrom(key, finding.about.service)) ?? byPod.get(key)
       default:
         return undefined
     }

@@ -69,10 +69,15 @@ export interface Finding {
   resource: ResourceRef
   message: string
   hint: string
+  /**
+   * The Service a finding on a shared resource is about (a gateway pod's traffic to one destination),
+   * so the report can file it under the Gateway that routes there. Not part of the `-o json` shape.
+   */
+  about?: {service: string}
 }
 
 /** A finding from the catalog: level and istio code from the entry, the hint unless a more specific one is given. */
-export function finding(code: FindingCode, resource: ResourceRef, message: string, options: {hint?: string; level?: FindingLevel} = {}): Finding {
+export function finding(code: FindingCode, resource: ResourceRef, message: string, options: {hint?: string; level?: FindingLevel; about?: Finding['about']} = {}): Finding {
   const entry: CatalogEntry = findingCatalog[code]
   return {
     code,
@@ -81,6 +86,7 @@ export function finding(code: FindingCode, resource: ResourceRef, message: strin
     resource: {kind: resource.kind, ...(resource.namespace !== undefined ? {namespace: resource.namespace} : {}), name: resource.name},
     message,
     hint: options.hint ?? entry.hint,
+    ...(options.about ? {about: options.about} : {}),
   }
 }
 

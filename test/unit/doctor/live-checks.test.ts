@@ -3,6 +3,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 import {doctorChecks} from '../../../plugins/doctor-checks/index.ts'
 import {runChecks} from '../../../src/doctor/check.ts'
+import {buildReport} from '../../../src/doctor/doctor.ts'
 import type {GatewayProxy} from '../../../src/doctor/live.ts'
 import type {EnvoyConfig} from '../../../src/envoy/config-dump.ts'
 import {counterDeltas, type Sample} from '../../../src/metrics/exposition.ts'
@@ -103,6 +104,22 @@ describe('live checks on what Envoy has (synthetic gateway pods over the base fi
     assert.deepEqual(await messages(fixed, [requests(httpbin, 200, '-', 3)]), [`${httpbin}: 30.0% of 1000 requests through this gateway failed since Envoy started (503 UH: 300)`])
     // No route: the window's count when it saw enough traffic.
     assert.deepEqual(await messages([requests(httpbin, 200, '-', 1000), requests('unknown', 404, 'NR', 9)], [requests(httpbin, 200, '-', 30), requests('unknown', 404, 'NR', 0)]), [])
+  })
+
+  it("a shared gateway pod's traffic finding goes under the Gateway that routes to that destination", async () => {
+    // Every Istio Gateway selects the same ingress pods; app-gateway sorts first, httpbin-gateway routes to httpbin.
+    const appGateway = {apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: {name: 'app-gateway', namespace: 'default', creationTimestamp: '2025-01-01T00:00:00Z'}, spec: {selector: {istio: 'ingressgateway'}, servers: [{port: {number: 80, name: 'http', protocol: 'HTTP'}, hosts: ['app.example.com']}]}}
+    const snapshot = snapshotFromObjects([...readObjects(path.join(doctorFixtures, 'base.yaml')), appGateway], {now: new Date()})
+    const httpbin = 'httpbin.default.svc.cluster.local'
+    const shared = (name: string) => proxy(name, (p) => Object.assign(p, {gateways: ['default/app-gateway', 'default/httpbin-gateway'], stats: [requests(httpbin, 200, '-', 60), requests(httpbin, 500, '-', 40)]}))
+    snapshot.set('GatewayProxy', {status: 'ok', items: [shared('gw-a')]})
+    snapshot.set('IstiodMetric', {status: 'ok', items: []})
+    const run = await runChecks(doctorChecks.filter((c) => c.id === 'envoy-traffic'), snapshot)
+    const report = buildReport(run.findings, run.skipped, run.ran, snapshot, {})
+    assert.deepEqual(report.findings.map((f) => [f.code, f.gateway]), [['EnvoyHighErrorRate', 'default/httpbin-gateway']])
+    assert.equal('about' in report.findings[0]!, false, 'not part of the -o json shape')
+    assert.equal(buildReport(run.findings, run.skipped, run.ran, snapshot, {gateway: 'httpbin-gateway'}).findings.length, 1)
+    assert.equal(buildReport(run.findings, run.skipped, run.ran, snapshot, {gateway: 'app-gateway'}).findings.length, 0)
   })
 
   it('counter deltas: per series, and a counter that went down restarted (its value is the delta)', () => {
