@@ -11,6 +11,7 @@ import {byCreation, gatewayServerConflicts, isHttpProtocol} from '../istio/confl
 import {labelsMatch, podIsReady, serviceSelects} from '../istio/gateway-workload.ts'
 import {serviceFqdn, serviceRef} from '../istio/references.ts'
 import {envoyMatches, isCatchAll, istioRouteMatches, type TraceRequest} from '../istio/route-match.ts'
+import {destinationCarriesTraffic} from '../istio/route-rules.ts'
 import {findSubset} from '../istio/subsets.ts'
 import type {GatewayServerSpec, HttpRoute, IstioGateway, VirtualService} from '../istio/types.ts'
 import type {Snapshot} from '../snapshot/snapshot.ts'
@@ -144,11 +145,17 @@ function traceResources(snapshot: Snapshot, request: TraceRequest, proxy: Gatewa
   const namespace = matched.vs.metadata.namespace ?? ''
   const clusters: string[] = []
   const rules = itemsOr(snapshot, 'DestinationRule')
+  const destinations = (matched.route.route ?? []).length
   for (const d of matched.route.route ?? []) {
     const destination = d.destination ?? {}
+    const weight = destinations > 1 ? ` weight ${d.weight ?? 0}` : ''
+    if (!destinationCarriesTraffic(d.weight, destinations)) {
+      // Not in Envoy's route at all, so neither compared with it nor able to break this request.
+      hops.push({step: 'destination', ok: true, detail: `${destination.host}${destination.subset ? ` subset ${destination.subset}` : ''}${weight}: gets no traffic (istiod leaves it out of the route)`})
+      continue
+    }
     const ref = serviceRef(destination.host ?? '', namespace)
     const service = ref && services.find((s) => s.metadata.namespace === ref.namespace && s.metadata.name === ref.name)
-    const weight = (matched.route.route ?? []).length > 1 ? ` weight ${d.weight ?? 0}` : ''
     if (!service) {
       hops.push({step: 'destination', ok: false, detail: `${destination.host}${weight}: no such Service: Envoy answers 503 (NC)`})
       continue

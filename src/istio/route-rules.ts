@@ -33,3 +33,13 @@ export function weightProblem(weights: (number | undefined)[], mustSumTo100: boo
   if (sum !== 100) return `weights sum to ${sum}; they must sum to 100 so that each one is the percentage of traffic it gets`
   return undefined
 }
+
+/**
+ * Whether a route's destination gets traffic, as istiod writes the route (pilot's translateRoute:
+ * "Ignore 0 weighted clusters if there are other clusters in the route"): of several destinations,
+ * those with weight 0 (or none) are left out of Envoy's weighted clusters (a canary at 0, a stable
+ * after the promotion); a lone destination gets everything whatever its weight.
+ */
+export function destinationCarriesTraffic(weight: number | undefined, destinations: number): boolean {
+  return destinations < 2 || (weight ?? 0) > 0
+}

@@ -91,6 +91,24 @@ describe('doctor --host trace', () => {
     assert.match(stale.disagreement ?? '', /resources send this request to outbound\|8000\|\|httpbin\.default\.svc\.cluster\.local, Envoy on istio-system\/istio-ingressgateway-5c8d-aaaaa to outbound\|8000\|\|old-httpbin/)
   })
 
+  it('a destination at weight 0 beside others gets no traffic: not compared with Envoy, and its missing pods break nothing', () => {
+    // A canary before its first step: v2 at 0, its subset selecting no pod; istiod leaves it out of the route.
+    const rule: KubeObject = {apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: {name: 'httpbin', namespace: 'default'}, spec: {host: 'httpbin', subsets: [{name: 'v1', labels: {version: 'v1'}}, {name: 'v2', labels: {version: 'not-yet'}}]}}
+    const route: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: {name: 'httpbin', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z'},
+      spec: {hosts: ['httpbin.example.com'], gateways: ['httpbin-gateway'], http: [{route: [{destination: {host: 'httpbin', subset: 'v1', port: {number: 8000}}, weight: 100}, {destination: {host: 'httpbin', subset: 'v2', port: {number: 8000}}, weight: 0}]}]},
+    }
+    const snapshot = world([rule, route])
+    snapshot.set('GatewayProxy', {status: 'ok', items: [proxyRouting('outbound|8000|v1|httpbin.default.svc.cluster.local')]})
+    const trace = traceRequest(snapshot, request('httpbin.example.com', '/anything'))
+    assert.equal(trace.resources.brokenAt, undefined)
+    assert.deepEqual(trace.resources.clusters, ['outbound|8000|v1|httpbin.default.svc.cluster.local'])
+    assert.match(trace.resources.hops.at(-1)!.detail, /^httpbin subset v2 weight 0: gets no traffic/)
+    assert.equal(trace.disagreement, undefined)
+  })
+
   it('an httpsRedirect server answers 301 and the trace follows it to the HTTPS server, on the resources and in Envoy', () => {
     const redirecting: KubeObject = {
       apiVersion: 'networking.istio.io/v1',
