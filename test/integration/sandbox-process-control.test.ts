@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import {execFile, spawn} from 'node:child_process'
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {gwBin, requireBuiltCli} from '../helpers/paths.ts'
+import {kubectlBin} from '../helpers/sandbox.ts'
 
 function run(args: string[], env: Record<string, string>): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
@@ -69,5 +71,34 @@ describe('sandbox process control, secrets at rest and a corrupt state file (bui
     const reset = await run(['sandbox', 'up', '--detach', '--reset', '--state-dir', dir], {HOME: root})
     assert.equal(reset.code, 0, reset.stderr)
     assert.equal((await run(['sandbox', 'down', '--state-dir', dir], {HOME: root})).code, 0)
+  })
+
+  it('down stops at once with a kubectl port-forward still connected, and the port-forward ends', async () => {
+    const dir = path.join(root, 'forwarded')
+    const env = {HOME: root, KUBECONFIG: path.join(dir, 'kubeconfig')}
+    const up = await run(['sandbox', 'up', '--detach', '--state-dir', dir], {HOME: root})
+    assert.equal(up.code, 0, up.stderr)
+    const forward = spawn(kubectlBin, ['-n', 'istio-system', 'port-forward', 'svc/istio-ingressgateway', ':443'], {env: {PATH: process.env.PATH ?? '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    const forwardExited = new Promise<number | null>((resolve) => forward.once('exit', (code) => resolve(code)))
+    try {
+      const localPort = await new Promise<number>((resolve, reject) => {
+        forward.stdout.on('data', (chunk: Buffer) => {
+          const port = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString())?.[1]
+          if (port) resolve(Number(port))
+        })
+        forward.once('exit', () => reject(new Error('port-forward exited before forwarding')))
+      })
+      const started = Date.now()
+      const down = await run(['sandbox', 'down', '--state-dir', dir], {HOME: root})
+      assert.equal(down.code, 0, down.stderr)
+      assert.ok(Date.now() - started < 10_000, `down took ${Date.now() - started} ms`)
+      // kubectl finds its stream gone when it next uses it, and ends, as when a real API server goes away.
+      net.connect(localPort, '127.0.0.1').on('error', () => undefined)
+      const code = await Promise.race([forwardExited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 10_000))])
+      assert.equal(code, 1)
+    } finally {
+      forward.kill()
+      await forwardExited
+    }
   })
 })

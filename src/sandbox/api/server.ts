@@ -138,6 +138,8 @@ export class SandboxApiServer {
   private readonly token: Buffer
   private readonly now: () => Date
   private readonly openWatches = new Set<ServerResponse>()
+  /** Port-forward streams: upgraded, they are no longer the HTTP server's to close. */
+  private readonly upgradedSockets = new Set<Duplex>()
 
   constructor(options: ApiServerOptions) {
     this.options = options
@@ -168,6 +170,8 @@ export class SandboxApiServer {
       socket.end(`HTTP/1.1 ${error.code} ${error.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
     }
     socket.on('error', () => undefined)
+    this.upgradedSockets.add(socket)
+    socket.on('close', () => this.upgradedSockets.delete(socket))
     if (!this.authorized(req)) return refuse(new ApiStatusError(401, 'Unauthorized', 'Unauthorized'))
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(url.pathname)
@@ -215,6 +219,8 @@ export class SandboxApiServer {
   async close(): Promise<void> {
     this.mesh?.stop()
     for (const watch of this.openWatches) watch.end()
+    // A `kubectl port-forward` left running would otherwise hold the server open: stopping ends it, as a real apiserver going away does.
+    for (const socket of this.upgradedSockets) socket.destroy()
     this.server.closeAllConnections()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
