@@ -10,10 +10,10 @@ import {boundHosts, objectKey, referencedGateways} from '../istio/bindings.ts'
 import {byCreation, gatewayServerConflicts, isHttpProtocol} from '../istio/conflicts.ts'
 import {labelsMatch, podIsReady, serviceSelects} from '../istio/gateway-workload.ts'
 import {serviceFqdn, serviceRef} from '../istio/references.ts'
-import {envoyMatches, isCatchAll, istioRouteMatches, type TraceRequest} from '../istio/route-match.ts'
+import {compareHttpRouteMatches, envoyMatches, httpRouteMatches, httpRouteRuleMatches, isCatchAll, istioRouteMatches, type TraceRequest} from '../istio/route-match.ts'
 import {destinationCarriesTraffic} from '../istio/route-rules.ts'
 import {findSubset} from '../istio/subsets.ts'
-import type {GatewayServerSpec, HttpRoute, IstioGateway, VirtualService} from '../istio/types.ts'
+import type {GatewayServerSpec, HttpRoute, IstioGateway, KubernetesGateway, ListenerSpec, VirtualService} from '../istio/types.ts'
 import type {Snapshot} from '../snapshot/snapshot.ts'
 import type {GatewayProxy} from './live.ts'
 import {listenPort} from './proxies.ts'
@@ -225,15 +225,93 @@ function traceLive(proxy: GatewayProxy, routeConfigName: string | undefined, req
   return side(hops, clusters)
 }
 
+/** The Gateway API listener the request arrives on, on a Gateway with pods: plain HTTP first, as for Istio's servers. */
+function chooseListener(snapshot: Snapshot, request: TraceRequest): {gateway: KubernetesGateway; listener: ListenerSpec} | undefined {
+  const pods = itemsOr(snapshot, 'Pod')
+  const host = request.host.toLowerCase()
+  const candidates = [...itemsOr(snapshot, 'KubernetesGateway')].sort(byCreation).flatMap((gateway) => {
+    const hasPods = pods.some((p) => p.metadata.namespace === gateway.metadata.namespace && p.metadata.labels?.['gateway.networking.k8s.io/gateway-name'] === gateway.metadata.name)
+    if (!hasPods) return []
+    return (gateway.spec?.listeners ?? []).filter((l) => ['HTTP', 'HTTPS'].includes(l.protocol.toUpperCase()) && (!l.hostname || domainMatches(l.hostname, host))).map((listener) => ({gateway, listener}))
+  })
+  const plainFirst = request.scheme !== 'https'
+  const rank = (l: ListenerSpec) => ((l.protocol.toUpperCase() === 'HTTP') === plainFirst ? 0 : 1)
+  return candidates.sort((a, b) => rank(a.listener) - rank(b.listener))[0]
+}
+
+/** The request through a Gateway API listener: attached HTTPRoutes, the first match in Istio's order, backends, endpoints. */
+function traceHttpRoutes(snapshot: Snapshot, request: TraceRequest, arrival: {gateway: KubernetesGateway; listener: ListenerSpec}): TraceSide {
+  const {gateway, listener} = arrival
+  const hops: TraceHop[] = [{step: 'gateway-server', ok: true, detail: `Gateway API Gateway ${objectKey(gateway)} listener ${listener.name} port ${listener.port} ${listener.protocol}`}]
+  const gatewayNamespace = gateway.metadata.namespace ?? ''
+  const host = request.host.toLowerCase()
+  const attached = [...itemsOr(snapshot, 'HTTPRoute')].sort(byCreation).filter((route) => {
+    const namespace = route.metadata.namespace ?? ''
+    const parent = (route.spec?.parentRefs ?? []).find(
+      (p) => (p.kind ?? 'Gateway') === 'Gateway' && p.name === gateway.metadata.name && (p.namespace ?? namespace) === gatewayNamespace && (!p.sectionName || p.sectionName === listener.name) && (p.port === undefined || p.port === listener.port),
+    )
+    if (!parent) return false
+    const refused = route.status?.parents?.some((s) => s.parentRef.name === parent.name && (s.parentRef.namespace ?? namespace) === gatewayNamespace && s.conditions?.some((c) => c.type === 'Accepted' && c.status === 'False'))
+    const hostnames = route.spec?.hostnames ?? []
+    return !refused && (hostnames.length === 0 || hostnames.some((h) => domainMatches(h, host)))
+  })
+  if (attached.length === 0) {
+    hops.push({step: 'virtual-host', ok: false, detail: `no accepted HTTPRoute attached to ${objectKey(gateway)} listener ${listener.name} serves host ${request.host}: Envoy answers 404 NR`})
+    return side(hops, [])
+  }
+  hops.push({step: 'virtual-host', ok: true, detail: `HTTPRoute${attached.length > 1 ? 's' : ''} ${attached.map(objectKey).join(', ')} on listener ${listener.name}`})
+  const candidates = attached
+    .flatMap((route) => (route.spec?.rules ?? []).flatMap((rule, index) => httpRouteRuleMatches(rule.matches).map((match) => ({route, rule, index, match}))))
+    .sort((a, b) => compareHttpRouteMatches(a.match, b.match))
+  const hit = candidates.find((c) => httpRouteMatches(c.match, request))
+  if (!hit) {
+    hops.push({step: 'route', ok: false, detail: `no rule of ${attached.map(objectKey).join(', ')} matches ${request.path}: 404 NR`})
+    return side(hops, [])
+  }
+  hops.push({step: 'route', ok: true, detail: `${objectKey(hit.route)} /spec/rules/${hit.index} (first match in Istio's order)`})
+  const namespace = hit.route.metadata.namespace ?? ''
+  const backends = (hit.rule.backendRefs ?? []).filter((b) => (b.kind ?? 'Service') === 'Service')
+  if (backends.length === 0) {
+    hops.push({step: 'destination', ok: false, detail: 'the rule has no Service backendRefs: the gateway answers 500'})
+    return side(hops, [])
+  }
+  const services = itemsOr(snapshot, 'Service')
+  const pods = itemsOr(snapshot, 'Pod')
+  const clusters: string[] = []
+  for (const backend of backends) {
+    const backendNamespace = backend.namespace ?? namespace
+    const weight = backends.length > 1 ? ` weight ${backend.weight ?? 1}` : ''
+    if (!destinationCarriesTraffic(backend.weight ?? 1, backends.length)) {
+      hops.push({step: 'destination', ok: true, detail: `${backendNamespace}/${backend.name}${weight}: gets no traffic (istiod leaves it out of the route)`})
+      continue
+    }
+    const service = services.find((s) => s.metadata.namespace === backendNamespace && s.metadata.name === backend.name)
+    if (!service) {
+      hops.push({step: 'destination', ok: false, detail: `Service ${backendNamespace}/${backend.name}${weight} does not exist: the gateway answers 500`})
+      continue
+    }
+    hops.push({step: 'destination', ok: true, detail: `Service ${backendNamespace}/${backend.name}:${backend.port ?? '?'}${weight}`})
+    const cluster = `outbound|${backend.port ?? ''}||${backend.name}.${backendNamespace}.svc.cluster.local`
+    clusters.push(cluster)
+    hops.push({step: 'cluster', ok: true, detail: cluster})
+    const ready = endpointPods(service, pods, undefined).filter(podIsReady)
+    hops.push({step: 'endpoints', ok: ready.length > 0, detail: ready.length > 0 ? `${ready.length} ready pods: ${ready.map((p) => p.metadata.name).join(', ')}` : 'no ready pod: Envoy answers 503 UH'})
+  }
+  return side(hops, clusters)
+}
+
 export function traceRequest(snapshot: Snapshot, request: TraceRequest): RequestTrace {
   const proxies = snapshot.state('GatewayProxy').status === 'ok' ? snapshot.items('GatewayProxy') : []
   const gateways = itemsOr(snapshot, 'Gateway')
   const pods = itemsOr(snapshot, 'Pod')
   const chosen = chooseServer(gateways, pods, request.host)
-  const proxy = chosen ? proxies.find((p) => p.gateways.includes(objectKey(chosen.gateway))) : snapshot.state('Gateway').status === 'ok' ? undefined : proxies[0]
   // Offline there are no resources to trace: only Envoy's side.
   const offline = snapshot.state('Gateway').status !== 'ok'
-  const {side: resources, routeConfig} = offline ? {side: side([], []), routeConfig: undefined} : traceResources(snapshot, request, proxy)
+  // No Istio Gateway server takes the host: a Gateway API listener may.
+  const listener = chosen || offline ? undefined : chooseListener(snapshot, request)
+  const gatewayKey = chosen ? objectKey(chosen.gateway) : listener ? objectKey(listener.gateway) : undefined
+  const proxy = gatewayKey ? proxies.find((p) => p.gateways.includes(gatewayKey)) : offline ? proxies[0] : undefined
+  const {side: resources, routeConfig} = offline ? {side: side([], []), routeConfig: undefined} : listener ? {side: traceHttpRoutes(snapshot, request, listener), routeConfig: undefined} : traceResources(snapshot, request, proxy)
   const result: RequestTrace = {request: {host: request.host, path: request.path, headers: request.headers}, resources}
   if (proxy) {
     const live = {pod: `${proxy.pod.namespace}/${proxy.pod.name}`, ...traceLive(proxy, routeConfig, request)}

@@ -106,3 +106,47 @@ export function envoyMatches(match: EnvoyRouteMatch, request: TraceRequest): boo
     return true
   })
 }
+
+/** A Gateway API HTTPRouteMatch (path, headers, method); none on a rule means PathPrefix "/". */
+export interface HttpRouteMatch {
+  path?: {type?: string; value?: string}
+  headers?: {type?: string; name: string; value: string}[]
+  method?: string
+}
+
+const defaultRouteMatch: HttpRouteMatch = {path: {type: 'PathPrefix', value: '/'}}
+
+/** A rule's matches, with the default a rule without any gets. */
+export const httpRouteRuleMatches = (matches: HttpRouteMatch[] | undefined): HttpRouteMatch[] => (matches && matches.length > 0 ? matches : [defaultRouteMatch])
+
+/** Whether one Gateway API match accepts the request: PathPrefix by whole path segments, regexes as full matches. */
+export function httpRouteMatches(match: HttpRouteMatch, request: TraceRequest): boolean {
+  const path = pathOnly(request.path)
+  const type = match.path?.type ?? 'PathPrefix'
+  const value = match.path?.value ?? '/'
+  if (type === 'Exact' && path !== value) return false
+  if (type === 'PathPrefix') {
+    const prefix = value.length > 1 ? value.replace(/\/+$/, '') : value
+    if (prefix !== '/' && path !== prefix && !path.startsWith(`${prefix}/`)) return false
+  }
+  if (type === 'RegularExpression' && !fullMatch(value, path)) return false
+  if (match.method && match.method !== (request.method ?? 'GET')) return false
+  for (const header of match.headers ?? []) {
+    const got = request.headers[header.name.toLowerCase()]
+    if (got === undefined || ((header.type ?? 'Exact') === 'Exact' ? got !== header.value : !fullMatch(header.value, got))) return false
+  }
+  return true
+}
+
+const pathRank: Record<string, number> = {Exact: 3, PathPrefix: 2, RegularExpression: 1}
+
+/**
+ * Istio's order of Gateway API matches over every route of a host (pilot's sortHTTPRoutes, a stable
+ * sort): Exact before PathPrefix before RegularExpression, then the longer value, then a method,
+ * then more header matches. Ties keep route order (oldest first) and rule order.
+ */
+export function compareHttpRouteMatches(a: HttpRouteMatch, b: HttpRouteMatch): number {
+  const rank = (m: HttpRouteMatch) => pathRank[m.path?.type ?? 'PathPrefix'] ?? 0
+  const length = (m: HttpRouteMatch) => (m.path?.value ?? '/').length
+  return rank(b) - rank(a) || length(b) - length(a) || Number(Boolean(b.method)) - Number(Boolean(a.method)) || (b.headers?.length ?? 0) - (a.headers?.length ?? 0)
+}

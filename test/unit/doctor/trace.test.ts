@@ -109,6 +109,40 @@ describe('doctor --host trace', () => {
     assert.equal(trace.disagreement, undefined)
   })
 
+  it('a host only a Gateway API listener takes: attached HTTPRoutes, the first match in Istio\'s order, backends', () => {
+    const gatewayApi: KubeObject[] = [
+      {apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: {name: 'web', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z'}, spec: {gatewayClassName: 'istio', listeners: [{name: 'http', port: 80, protocol: 'HTTP', hostname: 'web.example.com'}]}},
+      {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'web-istio-aaaaa', namespace: 'default', labels: {'gateway.networking.k8s.io/gateway-name': 'web'}}, status: {phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]}},
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: {name: 'web', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z'},
+        spec: {
+          parentRefs: [{name: 'web'}],
+          hostnames: ['web.example.com'],
+          rules: [
+            // In the order written, the long prefix comes first; Istio puts the Exact match before it.
+            {matches: [{path: {type: 'PathPrefix', value: '/status/teapot/long'}}], backendRefs: [{name: 'nowhere', port: 80}]},
+            {matches: [{path: {type: 'Exact', value: '/status/teapot/long'}}], backendRefs: [{name: 'httpbin', port: 8000, weight: 100}, {name: 'gone', port: 80, weight: 0}]},
+            {backendRefs: [{name: 'httpbin', port: 8000}]},
+          ],
+        },
+      },
+    ]
+    const exact = traceRequest(world(gatewayApi), request('web.example.com', '/status/teapot/long'))
+    assert.equal(exact.resources.brokenAt, undefined, JSON.stringify(exact.resources.hops))
+    assert.match(exact.resources.hops[0]!.detail, /^Gateway API Gateway default\/web listener http port 80 HTTP$/)
+    assert.match(exact.resources.hops[2]!.detail, /^default\/web \/spec\/rules\/1 /)
+    assert.deepEqual(exact.resources.clusters, ['outbound|8000||httpbin.default.svc.cluster.local'])
+    assert.match(exact.resources.hops.find((h) => h.detail.startsWith('default/gone'))!.detail, /weight 0: gets no traffic/)
+    // Segment-wise prefixes: /status/teapot/longer is not under /status/teapot/long; the rule without matches is PathPrefix /.
+    assert.match(traceRequest(world(gatewayApi), request('web.example.com', '/status/teapot/longer')).resources.hops[2]!.detail, /\/spec\/rules\/2 /)
+    const prefixed = traceRequest(world(gatewayApi), request('web.example.com', '/status/teapot/long/x'))
+    assert.match(prefixed.resources.hops[2]!.detail, /\/spec\/rules\/0 /)
+    assert.equal(prefixed.resources.brokenAt, 'destination', 'its backend Service does not exist')
+    assert.equal(traceRequest(world(gatewayApi), request('other.example.com')).resources.brokenAt, 'gateway-server')
+  })
+
   it('an httpsRedirect server answers 301 and the trace follows it to the HTTPS server, on the resources and in Envoy', () => {
     const redirecting: KubeObject = {
       apiVersion: 'networking.istio.io/v1',
