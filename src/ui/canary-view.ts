@@ -37,7 +37,7 @@ const mark = {pass: 'ok', fail: 'FAIL', 'no-data': 'no-data', error: 'ERROR'} as
 export function gateLine(g: GateResult): string {
   const value = gateValue(g)
   const sides = g.canary !== undefined && g.stable !== undefined && g.gate !== 'requests' ? ` [canary ${round(g.canary, 3)} / stable ${round(g.stable, 3)}]` : ''
-  return `${g.gate} ${value}${g.bound ? ` (${g.bound})` : ''} ${mark[g.verdict]}${sides}${g.verdict !== 'pass' ? `: ${g.detail}` : ''}`
+  return `${g.gate}${value ? ` ${value}` : ''}${g.bound ? ` (${g.bound})` : ''} ${mark[g.verdict]}${sides}${g.verdict !== 'pass' ? `: ${g.detail}` : ''}`
 }
 
 function plainLine(event: CanaryEvent): string[] {
