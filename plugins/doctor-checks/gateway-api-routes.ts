@@ -1,5 +1,6 @@
 import type {DoctorCheck} from '../../src/doctor/check.ts'
 import {finding, type Finding} from '../../src/findings/catalog.ts'
+import {routeParents, serviceBackends} from '../../src/istio/gateway-api.ts'
 
 /** Gateway API: parents found and accepted, backends found on their port, listener certificates present. */
 export const gatewayApiRoutes: DoctorCheck = {
@@ -29,28 +30,25 @@ export const gatewayApiRoutes: DoctorCheck = {
     for (const route of snapshot.items('HTTPRoute')) {
       const namespace = route.metadata.namespace ?? ''
       const resource = {kind: 'HTTPRoute', namespace, name: route.metadata.name ?? ''}
-      for (const parent of route.spec?.parentRefs ?? []) {
-        if ((parent.kind ?? 'Gateway') !== 'Gateway') continue
-        const parentKey = `${parent.namespace ?? namespace}/${parent.name}`
+      for (const parent of routeParents(route)) {
+        const parentKey = `${parent.namespace}/${parent.name}`
         if (!gateways.has(parentKey)) {
           findings.push(finding('VirtualServiceGatewayNotFound', resource, `parentRef Gateway ${parentKey} does not exist`, {hint: `kubectl get gateways.gateway.networking.k8s.io -A`}))
           continue
         }
-        const status = route.status?.parents?.find((p) => p.parentRef.name === parent.name && (p.parentRef.namespace ?? namespace) === (parent.namespace ?? namespace))
-        const accepted = status?.conditions?.find((c) => c.type === 'Accepted')
+        const accepted = parent.accepted
         if (accepted?.status === 'False') {
           const code = accepted.reason === 'NoMatchingListenerHostname' ? 'VirtualServiceHostNotInGateway' : 'VirtualServiceGatewayNotFound'
           findings.push(finding(code, resource, `Gateway ${parentKey} does not accept this route: ${accepted.reason}${accepted.message ? ` (${accepted.message})` : ''}`, {hint: `kubectl -n ${namespace} get httproute ${route.metadata.name} -o jsonpath='{.status.parents}'`}))
         }
       }
       ;(route.spec?.rules ?? []).forEach((rule, i) =>
-        (rule.backendRefs ?? []).forEach((backend, j) => {
-          if ((backend.kind ?? 'Service') !== 'Service') return
-          const key = `${backend.namespace ?? namespace}/${backend.name}`
+        serviceBackends(route, rule).forEach((backend) => {
+          const key = `${backend.namespace}/${backend.name}`
           const service = services.get(key)
-          const pointer = `/spec/rules/${i}/backendRefs/${j}`
+          const pointer = `/spec/rules/${i}/backendRefs/${backend.index}`
           if (!service) {
-            findings.push(finding('DestinationHostNotFound', resource, `${pointer} sends to Service ${key}, which does not exist: requests get 500`, {hint: `kubectl -n ${backend.namespace ?? namespace} get svc`}))
+            findings.push(finding('DestinationHostNotFound', resource, `${pointer} sends to Service ${key}, which does not exist: requests get 500`, {hint: `kubectl -n ${backend.namespace} get svc`}))
           } else if (backend.port !== undefined && !(service.spec?.ports ?? []).some((p) => p.port === backend.port)) {
             findings.push(finding('DestinationPortNotFound', resource, `${pointer} sends to ${key}:${backend.port}, but the Service has ports ${(service.spec?.ports ?? []).map((p) => p.port).join(', ')}`, {hint: `kubectl -n ${namespace} edit httproute ${route.metadata.name}`}))
           }

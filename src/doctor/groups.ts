@@ -2,6 +2,7 @@
 import type {Finding} from '../findings/catalog.ts'
 import {objectKey, referencedGateways} from '../istio/bindings.ts'
 import {credentialReferences} from '../istio/credentials.ts'
+import {routeParents, serviceBackends} from '../istio/gateway-api.ts'
 import {routeDestinations} from '../istio/destinations.ts'
 import {gatewayWorkloadFinder} from '../istio/gateway-workload.ts'
 import {serviceFqdn} from '../istio/references.ts'
@@ -14,10 +15,23 @@ export function gatewayGrouper(snapshot: Snapshot): (finding: Finding) => string
   const gateways = ok(snapshot, 'Gateway') ? snapshot.items('Gateway') : []
   const byKey = new Map(gateways.map((g) => [objectKey(g), g]))
   const byVirtualService = new Map<string, string>()
+  // A pod's finding about one Service (its traffic there) goes under a Gateway that routes to that Service.
+  const routingTo = new Map<string, string[]>()
+  const routes = (gateway: string, services: Iterable<string>) => {
+    for (const service of services) routingTo.set(service, [...(routingTo.get(service) ?? []), gateway])
+  }
   if (ok(snapshot, 'VirtualService')) {
     for (const vs of snapshot.items('VirtualService')) {
-      const first = referencedGateways(vs, byKey)[0]
-      if (first) byVirtualService.set(objectKey(vs), `${first.ref.namespace}/${first.ref.name}`)
+      const referenced = referencedGateways(vs, byKey).map(({ref}) => `${ref.namespace}/${ref.name}`)
+      if (referenced[0]) byVirtualService.set(objectKey(vs), referenced[0])
+      const services = new Set(routeDestinations(vs).flatMap((d) => (d.destination.host ? [serviceFqdn(d.destination.host, vs.metadata.namespace ?? '')] : [])))
+      for (const gateway of referenced) routes(gateway, services)
+    }
+  }
+  if (ok(snapshot, 'HTTPRoute')) {
+    for (const route of snapshot.items('HTTPRoute')) {
+      const services = new Set((route.spec?.rules ?? []).flatMap((rule) => serviceBackends(route, rule).map((b) => serviceFqdn(b.name, b.namespace))))
+      for (const parent of routeParents(route)) routes(`${parent.namespace}/${parent.name}`, services)
     }
   }
   const bySecret = new Map<string, string>()
@@ -30,22 +44,6 @@ export function gatewayGrouper(snapshot: Snapshot): (finding: Finding) => string
     }
     for (const gateway of gateways) {
       for (const pod of workloadOf(gateway.spec?.selector ?? {})?.pods ?? []) if (!byPod.has(`${pod.namespace}/${pod.name}`)) byPod.set(`${pod.namespace}/${pod.name}`, objectKey(gateway))
-    }
-  }
-  // A pod's finding about one Service (its traffic there) goes under a Gateway that routes to that Service.
-  const routingTo = new Map<string, string[]>()
-  const routes = (gateway: string, service: string) => routingTo.set(service, [...(routingTo.get(service) ?? []), gateway])
-  if (ok(snapshot, 'VirtualService')) {
-    for (const vs of snapshot.items('VirtualService')) {
-      const services = new Set(routeDestinations(vs).flatMap((d) => (d.destination.host ? [serviceFqdn(d.destination.host, vs.metadata.namespace ?? '')] : [])))
-      for (const {ref} of referencedGateways(vs, byKey)) for (const service of services) routes(`${ref.namespace}/${ref.name}`, service)
-    }
-  }
-  if (ok(snapshot, 'HTTPRoute')) {
-    for (const route of snapshot.items('HTTPRoute')) {
-      const namespace = route.metadata.namespace ?? ''
-      const services = new Set((route.spec?.rules ?? []).flatMap((rule) => rule.backendRefs ?? []).filter((b) => (b.kind ?? 'Service') === 'Service').map((b) => serviceFqdn(b.name, b.namespace ?? namespace)))
-      for (const parent of route.spec?.parentRefs ?? []) for (const service of services) routes(`${parent.namespace ?? namespace}/${parent.name}`, service)
     }
   }
   const podGateways = new Map<string, Set<string>>()

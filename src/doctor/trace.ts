@@ -12,6 +12,7 @@ import {labelsMatch, podIsReady, serviceSelects} from '../istio/gateway-workload
 import {serviceFqdn, serviceRef} from '../istio/references.ts'
 import {compareHttpRouteMatches, envoyMatches, httpRouteMatches, httpRouteRuleMatches, isCatchAll, istioRouteMatches, type TraceRequest} from '../istio/route-match.ts'
 import {destinationCarriesTraffic} from '../istio/route-rules.ts'
+import {routeParents, serviceBackends} from '../istio/gateway-api.ts'
 import {findSubset} from '../istio/subsets.ts'
 import type {GatewayServerSpec, HttpRoute, IstioGateway, KubernetesGateway, ListenerSpec, VirtualService} from '../istio/types.ts'
 import type {Snapshot} from '../snapshot/snapshot.ts'
@@ -150,8 +151,7 @@ function traceResources(snapshot: Snapshot, request: TraceRequest, proxy: Gatewa
     const destination = d.destination ?? {}
     const weight = destinations > 1 ? ` weight ${d.weight ?? 0}` : ''
     if (!destinationCarriesTraffic(d.weight, destinations)) {
-      // Not in Envoy's route at all, so neither compared with it nor able to break this request.
-      hops.push({step: 'destination', ok: true, detail: `${destination.host}${destination.subset ? ` subset ${destination.subset}` : ''}${weight}: gets no traffic (istiod leaves it out of the route)`})
+      hops.push(noTrafficHop(`${destination.host}${destination.subset ? ` subset ${destination.subset}` : ''}${weight}`))
       continue
     }
     const ref = serviceRef(destination.host ?? '', namespace)
@@ -167,14 +167,22 @@ function traceResources(snapshot: Snapshot, request: TraceRequest, proxy: Gatewa
       continue
     }
     hops.push({step: 'destination', ok: true, detail: `Service ${ref.namespace}/${ref.name}:${port ?? '?'}${destination.subset ? ` subset ${destination.subset}` : ''}${weight}`})
-    const cluster = `outbound|${port ?? ''}|${destination.subset ?? ''}|${serviceFqdn(destination.host ?? '', namespace)}`
-    clusters.push(cluster)
-    hops.push({step: 'cluster', ok: true, detail: cluster})
-    const endpoints = endpointPods(service, pods, subset?.subset.labels)
-    const ready = endpoints.filter(podIsReady)
-    hops.push({step: 'endpoints', ok: ready.length > 0, detail: ready.length > 0 ? `${ready.length} ready pods: ${ready.map((p) => p.metadata.name).join(', ')}` : `no ready pod (${endpoints.length} selected): Envoy answers 503 UH`})
+    clusters.push(clusterHops(hops, `outbound|${port ?? ''}|${destination.subset ?? ''}|${serviceFqdn(destination.host ?? '', namespace)}`, endpointPods(service, pods, subset?.subset.labels)))
   }
   return {side: side(hops, clusters), routeConfig}
+}
+
+/** A destination left out of Envoy's route (weight 0 beside others): neither compared with Envoy nor able to break the request. */
+function noTrafficHop(destination: string): TraceHop {
+  return {step: 'destination', ok: true, detail: `${destination}: gets no traffic (istiod leaves it out of the route)`}
+}
+
+/** The cluster hop and the endpoints hop of one destination; returns the cluster. */
+function clusterHops(hops: TraceHop[], cluster: string, endpoints: Pod[]): string {
+  hops.push({step: 'cluster', ok: true, detail: cluster})
+  const ready = endpoints.filter(podIsReady)
+  hops.push({step: 'endpoints', ok: ready.length > 0, detail: ready.length > 0 ? `${ready.length} ready pods: ${ready.map((p) => p.metadata.name).join(', ')}` : `no ready pod (${endpoints.length} selected): Envoy answers 503 UH`})
+  return cluster
 }
 
 function endpointPods(service: Service, pods: Pod[], subsetLabels: Record<string, string> | undefined): Pod[] {
@@ -246,14 +254,11 @@ function traceHttpRoutes(snapshot: Snapshot, request: TraceRequest, arrival: {ga
   const gatewayNamespace = gateway.metadata.namespace ?? ''
   const host = request.host.toLowerCase()
   const attached = [...itemsOr(snapshot, 'HTTPRoute')].sort(byCreation).filter((route) => {
-    const namespace = route.metadata.namespace ?? ''
-    const parent = (route.spec?.parentRefs ?? []).find(
-      (p) => (p.kind ?? 'Gateway') === 'Gateway' && p.name === gateway.metadata.name && (p.namespace ?? namespace) === gatewayNamespace && (!p.sectionName || p.sectionName === listener.name) && (p.port === undefined || p.port === listener.port),
+    const parent = routeParents(route).find(
+      (p) => p.name === gateway.metadata.name && p.namespace === gatewayNamespace && (!p.sectionName || p.sectionName === listener.name) && (p.port === undefined || p.port === listener.port),
     )
-    if (!parent) return false
-    const refused = route.status?.parents?.some((s) => s.parentRef.name === parent.name && (s.parentRef.namespace ?? namespace) === gatewayNamespace && s.conditions?.some((c) => c.type === 'Accepted' && c.status === 'False'))
     const hostnames = route.spec?.hostnames ?? []
-    return !refused && (hostnames.length === 0 || hostnames.some((h) => domainMatches(h, host)))
+    return parent !== undefined && parent.accepted?.status !== 'False' && (hostnames.length === 0 || hostnames.some((h) => domainMatches(h, host)))
   })
   if (attached.length === 0) {
     hops.push({step: 'virtual-host', ok: false, detail: `no accepted HTTPRoute attached to ${objectKey(gateway)} listener ${listener.name} serves host ${request.host}: Envoy answers 404 NR`})
@@ -269,8 +274,7 @@ function traceHttpRoutes(snapshot: Snapshot, request: TraceRequest, arrival: {ga
     return side(hops, [])
   }
   hops.push({step: 'route', ok: true, detail: `${objectKey(hit.route)} /spec/rules/${hit.index} (first match in Istio's order)`})
-  const namespace = hit.route.metadata.namespace ?? ''
-  const backends = (hit.rule.backendRefs ?? []).filter((b) => (b.kind ?? 'Service') === 'Service')
+  const backends = serviceBackends(hit.route, hit.rule)
   if (backends.length === 0) {
     hops.push({step: 'destination', ok: false, detail: 'the rule has no Service backendRefs: the gateway answers 500'})
     return side(hops, [])
@@ -279,23 +283,18 @@ function traceHttpRoutes(snapshot: Snapshot, request: TraceRequest, arrival: {ga
   const pods = itemsOr(snapshot, 'Pod')
   const clusters: string[] = []
   for (const backend of backends) {
-    const backendNamespace = backend.namespace ?? namespace
     const weight = backends.length > 1 ? ` weight ${backend.weight ?? 1}` : ''
     if (!destinationCarriesTraffic(backend.weight ?? 1, backends.length)) {
-      hops.push({step: 'destination', ok: true, detail: `${backendNamespace}/${backend.name}${weight}: gets no traffic (istiod leaves it out of the route)`})
+      hops.push(noTrafficHop(`${backend.namespace}/${backend.name}${weight}`))
       continue
     }
-    const service = services.find((s) => s.metadata.namespace === backendNamespace && s.metadata.name === backend.name)
+    const service = services.find((s) => s.metadata.namespace === backend.namespace && s.metadata.name === backend.name)
     if (!service) {
-      hops.push({step: 'destination', ok: false, detail: `Service ${backendNamespace}/${backend.name}${weight} does not exist: the gateway answers 500`})
+      hops.push({step: 'destination', ok: false, detail: `Service ${backend.namespace}/${backend.name}${weight} does not exist: the gateway answers 500`})
       continue
     }
-    hops.push({step: 'destination', ok: true, detail: `Service ${backendNamespace}/${backend.name}:${backend.port ?? '?'}${weight}`})
-    const cluster = `outbound|${backend.port ?? ''}||${backend.name}.${backendNamespace}.svc.cluster.local`
-    clusters.push(cluster)
-    hops.push({step: 'cluster', ok: true, detail: cluster})
-    const ready = endpointPods(service, pods, undefined).filter(podIsReady)
-    hops.push({step: 'endpoints', ok: ready.length > 0, detail: ready.length > 0 ? `${ready.length} ready pods: ${ready.map((p) => p.metadata.name).join(', ')}` : 'no ready pod: Envoy answers 503 UH'})
+    hops.push({step: 'destination', ok: true, detail: `Service ${backend.namespace}/${backend.name}:${backend.port ?? '?'}${weight}`})
+    clusters.push(clusterHops(hops, `outbound|${backend.port ?? ''}||${serviceFqdn(backend.name, backend.namespace)}`, endpointPods(service, pods, undefined)))
   }
   return side(hops, clusters)
 }
