@@ -60,8 +60,8 @@ export const envoyTraffic: DoctorCheck = {
       const recent = windowed ? tallies(proxies.flatMap((p) => p.recentStats?.samples ?? [])) : undefined
       const windowMs = Math.min(...proxies.flatMap((p) => (p.recentStats ? [p.recentStats.windowMs] : [])))
       const over = `in the last ${(windowMs / 1000).toFixed(1)}s`
-      const destinations = new Set([...since.byDestination.keys(), ...(recent?.byDestination.keys() ?? [])])
-      for (const destination of [...destinations].sort((a, b) => a.localeCompare(b))) {
+      // The window's series are the last read's, so its destinations are among those.
+      for (const destination of [...since.byDestination.keys()].sort((a, b) => a.localeCompare(b))) {
         const now = recent?.byDestination.get(destination)
         // The window judges when it saw enough requests; a quieter one leaves the counters since Envoy started.
         const [tally, when] = now && now.total >= minRequests ? [now, over] : [since.byDestination.get(destination), 'since Envoy started']

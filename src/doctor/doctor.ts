@@ -69,9 +69,11 @@ export function sortFindings(findings: ReportedFinding[]): ReportedFinding[] {
 
 export function buildReport(findings: Finding[], skipped: SkippedCheck[], ran: number, snapshot: SnapshotData, request: Pick<DoctorRequest, 'namespace' | 'gateway'>): DoctorReport {
   const groupOf = gatewayGrouper(snapshot)
-  let reported: ReportedFinding[] = findings.map(({about, ...f}) => {
-    const gateway = groupOf({...f, about})
-    return gateway ? {...f, gateway} : f
+  let reported: ReportedFinding[] = findings.map((finding) => {
+    const gateway = groupOf(finding)
+    // `about` only helps the grouping; it is not part of the -o json shape.
+    const {about, ...shown} = finding
+    return gateway ? {...shown, gateway} : shown
   })
   if (request.namespace) reported = reported.filter((f) => f.resource.namespace === undefined || f.resource.namespace === request.namespace || f.gateway?.startsWith(`${request.namespace}/`))
   if (request.gateway) reported = reported.filter((f) => matchesGateway(request.gateway as string, f.gateway))
