@@ -104,6 +104,16 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Rec
   return parsed as Record<string, unknown>
 }
 
+/** The files that exist (all of them must when `mustExist`), each read, in KUBECONFIG order. */
+async function readKubeconfigFiles(paths: string[], mustExist: boolean): Promise<{file: string; config: Record<string, unknown>}[]> {
+  const files: {file: string; config: Record<string, unknown>}[] = []
+  for (const file of paths) {
+    const config = await readKubeconfigFile(file, mustExist)
+    if (config) files.push({file, config})
+  }
+  return files
+}
+
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? text
 }
@@ -199,11 +209,7 @@ function inClusterConnection(selection: KubeconfigSelection): ClusterConnection 
 /** Resolves the flags and kubeconfig files to one cluster connection, failing with exit 2 on bad input. */
 export async function loadClusterConnection(selection: KubeconfigSelection): Promise<ClusterConnection> {
   const {paths, explicit} = kubeconfigPaths(selection)
-  const files: {file: string; config: Record<string, unknown>}[] = []
-  for (const file of paths) {
-    const config = await readKubeconfigFile(file, explicit)
-    if (config) files.push({file, config})
-  }
+  const files = await readKubeconfigFiles(paths, explicit)
   if (files.length === 0 && !selection.env.KUBECONFIG) {
     const inCluster = inClusterConnection(selection)
     if (inCluster) return inCluster
@@ -320,10 +326,6 @@ function parseExec(raw: unknown, userName: string, file: string, baseDir: string
 /** The context names the selected kubeconfig files define, merged as kubectl merges them. */
 export async function kubeconfigContextNames(selection: KubeconfigSelection): Promise<string[]> {
   const {paths, explicit} = kubeconfigPaths(selection)
-  const files: {file: string; config: Record<string, unknown>}[] = []
-  for (const file of paths) {
-    const config = await readKubeconfigFile(file, explicit)
-    if (config) files.push({file, config})
-  }
+  const files = await readKubeconfigFiles(paths, explicit)
   return [...mergeKubeconfigs(files).contexts.keys()]
 }
